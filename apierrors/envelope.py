@@ -1,0 +1,182 @@
+"""Building the envelope's body: ``details`` from validation errors, paths, camelCase.
+
+The envelope is ``{"error": {"code", "message", "requestId", ...optional members}}``.
+``details`` entries come from DRF's (or Django's) nested validation errors: every leaf
+becomes one ``FieldProblem`` whose ``field`` is a dotted path into the request body, list
+items as ``items[2].name``, and whose ``code`` is a catalogue code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from django.core.exceptions import NON_FIELD_ERRORS as DJANGO_NON_FIELD_ERRORS
+from rest_framework.settings import api_settings
+
+from apierrors import codes
+from apierrors.conf import conf
+from apierrors.exceptions import FieldProblem, status_for_code
+
+# DRF's and Django's validation codes, mapped onto the catalogue. A code that is already a
+# known catalogue (or project) code passes through unchanged; anything else is a rule that
+# failed, VALIDATION_ERROR.
+DRF_FIELD_CODES: Mapping[str, str] = {
+    "required": codes.MISSING_FIELD.code,
+    "unique": codes.DUPLICATE_RESOURCE.code,
+    "unique_together": codes.DUPLICATE_RESOURCE.code,
+    **dict.fromkeys(
+        (
+            "invalid",
+            "invalid_choice",
+            "incorrect_type",
+            "incorrect_match",
+            "no_match",
+            "null",
+            "blank",
+            "empty",
+            "max_length",
+            "min_length",
+            "max_value",
+            "min_value",
+            "max_digits",
+            "max_decimal_places",
+            "max_whole_digits",
+            "max_string_length",
+            "overflow",
+            "date",
+            "datetime",
+            "time",
+            "make_aware",
+            "not_a_list",
+            "not_a_dict",
+            "not_a_string",
+            "invalid_image",
+            "no_name",
+            "surrogate_characters_not_allowed",
+            "null_characters_not_allowed",
+        ),
+        codes.INVALID_FORMAT.code,
+    ),
+}
+
+PathPart = str | int
+
+
+def camelize(name: str) -> str:
+    """``send_at`` -> ``sendAt``; leading underscores and already camel names are kept."""
+    stripped = name.lstrip("_")
+    head, *rest = stripped.split("_")
+    if not rest:
+        return name
+    prefix = name[: len(name) - len(stripped)]
+    return prefix + head + "".join(part[:1].upper() + part[1:] for part in rest if part)
+
+
+def format_path(parts: Sequence[PathPart], *, camel: bool) -> str | None:
+    """``["items", 0, "send_at"]`` -> ``"items[0].send_at"`` (``sendAt`` with ``camel``)."""
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            name = camelize(part) if camel else part
+            out = f"{out}.{name}" if out else name
+    return out or None
+
+
+def field_code(drf_code: str | None) -> str:
+    """The catalogue code for one validation leaf's DRF or Django code."""
+    if drf_code is None:
+        return codes.VALIDATION_ERROR.code
+    extra = conf.FIELD_CODES
+    if drf_code in extra:
+        return extra[drf_code]
+    if drf_code in DRF_FIELD_CODES:
+        return DRF_FIELD_CODES[drf_code]
+    if status_for_code(drf_code) is not None:
+        return drf_code
+    return codes.VALIDATION_ERROR.code
+
+
+def flatten(detail: Any, *, camel: bool | None = None) -> list[FieldProblem]:
+    """Every leaf of a DRF ``ValidationError.detail`` tree as one ``FieldProblem``."""
+    if camel is None:
+        camel = conf.CAMELIZE_FIELDS
+    problems: list[FieldProblem] = []
+    _walk(detail, [], problems, camel)
+    return problems
+
+
+def _is_non_field_key(key: object) -> bool:
+    return key in (api_settings.NON_FIELD_ERRORS_KEY, DJANGO_NON_FIELD_ERRORS)
+
+
+def _walk(node: Any, path: list[PathPart], out: list[FieldProblem], camel: bool) -> None:
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            # DRF 3.18 keys list errors by integer index; index 0 is a real path part.
+            if _is_non_field_key(key):
+                _walk(value, path, out, camel)
+            else:
+                _walk(value, [*path, key if isinstance(key, int) else str(key)], out, camel)
+    elif isinstance(node, list | tuple):
+        for index, item in enumerate(node):
+            if isinstance(item, Mapping | list | tuple):
+                _walk(item, [*path, index], out, camel)
+            else:
+                _walk(item, path, out, camel)
+    else:
+        out.append(
+            FieldProblem(
+                field=format_path(path, camel=camel),
+                code=field_code(getattr(node, "code", None)),
+                message=str(node),
+            )
+        )
+
+
+def summarize(problems: Sequence[FieldProblem]) -> tuple[str, int, str]:
+    """The top-level code, status and message for a list of field problems.
+
+    The code is the problems' code when all share one, else VALIDATION_ERROR; the message
+    is the single problem's own when there is one, else the code's default sentence.
+    """
+    distinct = {problem.code for problem in problems}
+    code = distinct.pop() if len(distinct) == 1 else codes.VALIDATION_ERROR.code
+    status = status_for_code(code) or codes.VALIDATION_ERROR.status
+    if len(problems) == 1:
+        message = problems[0].message
+    else:
+        entry = codes.CATALOGUE.get(code)
+        message = str(entry.message if entry else codes.VALIDATION_ERROR.message)
+    return code, status, message
+
+
+def doc_url(code: str) -> str | None:
+    """The link to ``code``'s entry on the catalogue page, when ``DOCS_URL`` is set."""
+    base = conf.DOCS_URL
+    if not base:
+        return None
+    return f"{base}#{code.lower().replace('_', '-')}"
+
+
+def build(
+    *,
+    code: str,
+    message: str,
+    request_id: str | None,
+    details: Iterable[FieldProblem] = (),
+    retry_after: int | None = None,
+) -> dict[str, Any]:
+    """The envelope dict, with the optional members only when they carry something."""
+    error: dict[str, Any] = {"code": code, "message": message, "requestId": request_id}
+    detail_list = [problem.as_dict() for problem in details]
+    if detail_list:
+        error["details"] = detail_list
+    if retry_after is not None:
+        error["retryAfter"] = retry_after
+    url = doc_url(code)
+    if url:
+        error["docUrl"] = url
+    return {"error": error}

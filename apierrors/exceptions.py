@@ -1,0 +1,256 @@
+"""Exceptions: ``ApiError`` and one subclass per catalogue code.
+
+Raise them from views, serializers, permissions or services::
+
+    raise ResourceNotFound(f"Campaign {pk} does not exist.")
+    raise RateLimitExceeded(retry_after=30)
+    raise InvalidOperator(details=[FieldProblem("rules.all[1].operator", "INVALID_OPERATOR", msg)])
+
+A project declares a code of its own by subclassing ``ApiError`` with DRF's usual class
+attributes (``status_code``, ``default_code``, ``default_detail``)::
+
+    class QuotaExhausted(ApiError):
+        status_code = 402
+        default_code = "QUOTA_EXHAUSTED"
+        default_detail = _("Your plan's quota is used up.")
+
+Every subclass is registered; the system check ``apierrors.E006`` refuses two classes that
+claim one code with different statuses.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from django.utils.functional import Promise
+from django.utils.translation import ngettext
+from rest_framework.exceptions import APIException
+
+from apierrors import codes
+from apierrors.codes import ErrorCode
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One entry of the envelope's ``details``: a problem tied to a field (or to none)."""
+
+    field: str | None
+    code: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"field": self.field, "code": self.code, "message": self.message}
+
+
+_registry: weakref.WeakSet[type[ApiError]] = weakref.WeakSet()
+
+
+class ApiError(APIException):
+    """The base of every error apierrors answers.
+
+    A catalogue subclass names its entry with ``error = codes.SOME_CODE``, from which
+    ``status_code``, ``default_code`` (the wire code) and ``default_detail`` are taken. A
+    project's own subclass sets those three attributes itself. ``message`` overrides the
+    default sentence; ``details``, ``retry_after`` and ``headers`` are optional.
+    """
+
+    error: ClassVar[ErrorCode | None] = None
+    status_code = codes.SERVER_ERROR.status
+    default_code = codes.SERVER_ERROR.code
+    default_detail: str | Promise = codes.SERVER_ERROR.message
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        entry = cls.__dict__.get("error")
+        if entry is not None:
+            cls.status_code = entry.status
+            cls.default_code = entry.code
+            cls.default_detail = entry.message
+        _registry.add(cls)
+
+    def __init__(
+        self,
+        message: str | Promise | None = None,
+        *,
+        details: Iterable[FieldProblem] | None = None,
+        retry_after: int | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail=message, code=self.default_code)
+        self.details: list[FieldProblem] = list(details) if details else []
+        self.retry_after = retry_after
+        self.headers: dict[str, str] = dict(headers) if headers else {}
+
+    @property
+    def code(self) -> str:
+        """The wire code, e.g. ``"RESOURCE_NOT_FOUND"``."""
+        return str(self.default_code)
+
+    @property
+    def message(self) -> str:
+        return str(self.detail)
+
+
+def registered_classes() -> list[type[ApiError]]:
+    """Every ``ApiError`` subclass defined so far, built-in or the project's."""
+    return sorted(_registry, key=lambda cls: (cls.__module__, cls.__qualname__))
+
+
+def status_for_code(code: str) -> int | None:
+    """The HTTP status of a known code (catalogue first, then the project's classes)."""
+    entry = codes.CATALOGUE.get(code)
+    if entry is not None:
+        return entry.status
+    for cls in _registry:
+        if cls.default_code == code:
+            return int(cls.status_code)
+    return None
+
+
+# Authentication
+class Unauthorized(ApiError):
+    error = codes.UNAUTHORIZED
+
+
+class Forbidden(ApiError):
+    error = codes.FORBIDDEN
+
+
+class TokenExpired(ApiError):
+    error = codes.TOKEN_EXPIRED
+
+
+class InvalidScope(ApiError):
+    error = codes.INVALID_SCOPE
+
+
+# Resource
+class ResourceNotFound(ApiError):
+    error = codes.RESOURCE_NOT_FOUND
+
+
+class DuplicateResource(ApiError):
+    error = codes.DUPLICATE_RESOURCE
+
+
+class ResourceConflict(ApiError):
+    error = codes.RESOURCE_CONFLICT
+
+
+# Validation
+class ValidationError(ApiError):
+    error = codes.VALIDATION_ERROR
+
+
+class InvalidField(ApiError):
+    error = codes.INVALID_FIELD
+
+
+class MissingField(ApiError):
+    error = codes.MISSING_FIELD
+
+
+class InvalidFormat(ApiError):
+    error = codes.INVALID_FORMAT
+
+
+# Segment
+class InvalidSegmentRule(ApiError):
+    error = codes.INVALID_SEGMENT_RULE
+
+
+class UnknownField(ApiError):
+    error = codes.UNKNOWN_FIELD
+
+
+class InvalidOperator(ApiError):
+    error = codes.INVALID_OPERATOR
+
+
+# Campaign
+class CampaignAlreadyActive(ApiError):
+    error = codes.CAMPAIGN_ALREADY_ACTIVE
+
+
+class CampaignNotScheduled(ApiError):
+    error = codes.CAMPAIGN_NOT_SCHEDULED
+
+
+class SegmentRequired(ApiError):
+    error = codes.SEGMENT_REQUIRED
+
+
+class InvalidSchedule(ApiError):
+    error = codes.INVALID_SCHEDULE
+
+
+# Social
+class ConnectionExpired(ApiError):
+    error = codes.CONNECTION_EXPIRED
+
+
+class PublishingFailed(ApiError):
+    error = codes.PUBLISHING_FAILED
+
+
+class RateLimitExceeded(ApiError):
+    """429. With ``retry_after`` and no message, the message says how long to wait."""
+
+    error = codes.RATE_LIMIT_EXCEEDED
+
+    def __init__(
+        self,
+        message: str | Promise | None = None,
+        *,
+        details: Iterable[FieldProblem] | None = None,
+        retry_after: int | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        if message is None and retry_after is not None:
+            message = ngettext(
+                "Too many requests. Please retry after %(seconds)d second.",
+                "Too many requests. Please retry after %(seconds)d seconds.",
+                retry_after,
+            ) % {"seconds": retry_after}
+        super().__init__(message, details=details, retry_after=retry_after, headers=headers)
+
+
+class ContentRejected(ApiError):
+    error = codes.CONTENT_REJECTED
+
+
+# Protocol and server
+class MethodNotAllowed(ApiError):
+    error = codes.METHOD_NOT_ALLOWED
+
+
+class NotAcceptable(ApiError):
+    error = codes.NOT_ACCEPTABLE
+
+
+class UnsupportedMediaType(ApiError):
+    error = codes.UNSUPPORTED_MEDIA_TYPE
+
+
+class ServerError(ApiError):
+    error = codes.SERVER_ERROR
+
+
+class ServiceUnavailable(ApiError):
+    error = codes.SERVICE_UNAVAILABLE
+
+
+def class_for_code(code: str) -> type[ApiError]:
+    """The built-in class of a catalogue code (``KeyError`` for codes not in the catalogue)."""
+    return _BY_CODE[code]
+
+
+_BY_CODE: dict[str, type[ApiError]] = {
+    cls.default_code: cls
+    for cls in list(_registry)
+    if cls.__module__ == __name__ and cls.__dict__.get("error") is not None
+}
+

@@ -1,0 +1,123 @@
+"""``APIErrorsMiddleware``: request ids, rate-limit headers, and JSON for errors outside DRF.
+
+Put it first in ``MIDDLEWARE`` so that every response, including those other middleware
+produce, passes through it. For each request it
+
+- accepts a valid incoming ``X-Request-ID`` or generates one, exposes it as
+  ``request.request_id`` and in a context variable (``apierrors.request_id``) for logging,
+  and sends it back on the response;
+- copies the rate-limit headers the throttles recorded onto the response, success or not;
+- answers exceptions raised by non-DRF views with the envelope (``process_exception``), and
+  replaces Django's own non-JSON error pages (the technical 404 of ``DEBUG``, a plain
+  ``HttpResponseNotFound``, a CSRF failure page) with the envelope of the same status.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from contextvars import Token
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+
+from apierrors import exceptions as errors
+from apierrors.conf import conf
+from apierrors.handler import entry_for_status, get_handler, is_envelope
+from apierrors.request_id import accept_or_generate, current_request_id
+
+# Throttles store the headers of the decisive policy here on the Django request.
+RATE_LIMIT_HEADERS_ATTR = "apierrors_rate_limit_headers"
+
+# Headers of a replaced error page that still mean something on the envelope.
+_KEPT_HEADERS = ("Allow", "WWW-Authenticate", "Retry-After", "Vary")
+
+
+class APIErrorsMiddleware:
+    """Request ids, rate-limit headers and envelopes for errors that bypass DRF.
+
+    Override ``should_rewrite`` to choose which non-envelope error responses are replaced.
+    """
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(
+        self,
+        get_response: Callable[[HttpRequest], HttpResponseBase]
+        | Callable[[HttpRequest], Awaitable[HttpResponseBase]],
+    ) -> None:
+        self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def __call__(
+        self, request: HttpRequest
+    ) -> HttpResponseBase | Awaitable[HttpResponseBase]:
+        if self.is_async:
+            return self.__acall__(request)
+        token = self.begin(request)
+        try:
+            response = self.get_response(request)
+            assert isinstance(response, HttpResponseBase)
+            return self.finish(request, response)
+        finally:
+            current_request_id.reset(token)
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
+        token = self.begin(request)
+        try:
+            response = await self.get_response(request)  # type: ignore[misc]
+            return self.finish(request, response)
+        finally:
+            current_request_id.reset(token)
+
+    def begin(self, request: HttpRequest) -> Token[str | None]:
+        header = conf.REQUEST_ID_HEADER
+        incoming = request.headers.get(header) if conf.ACCEPT_REQUEST_ID else None
+        request_id = accept_or_generate(incoming)
+        request.request_id = request_id  # type: ignore[attr-defined]
+        return current_request_id.set(request_id)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        """Exceptions from non-DRF views become envelopes (DRF views answer their own)."""
+        if self.is_excluded(request):
+            return None
+        return get_handler().django_response(exception, request)
+
+    def finish(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+        if (
+            response.status_code >= 400
+            and not is_envelope(response)  # type: ignore[arg-type]
+            and self.should_rewrite(request, response)
+        ):
+            response = self.rewrite(request, response)
+        response[conf.REQUEST_ID_HEADER] = request.request_id  # type: ignore[attr-defined]
+        rate_limit: Mapping[str, str] | None = getattr(request, RATE_LIMIT_HEADERS_ATTR, None)
+        if rate_limit and conf.RATELIMIT_HEADERS:
+            for name, value in rate_limit.items():
+                response[name] = value
+        return response
+
+    def is_excluded(self, request: HttpRequest) -> bool:
+        return any(re.search(pattern, request.path_info) for pattern in conf.EXCLUDE_PATHS)
+
+    def should_rewrite(self, request: HttpRequest, response: HttpResponseBase) -> bool:
+        """Replace error responses that are not JSON, outside ``EXCLUDE_PATHS``.
+
+        A JSON error body that a non-DRF view built on purpose is left as it is.
+        """
+        content_type = str(response.get("Content-Type", ""))
+        return "json" not in content_type and not self.is_excluded(request)
+
+    def rewrite(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponse:
+        entry = entry_for_status(response.status_code)
+        error = errors.class_for_code(entry.code)()
+        error.status_code = response.status_code
+        replacement = get_handler().error_response(error, request)
+        for name in _KEPT_HEADERS:
+            if name in response:
+                replacement[name] = response[name]
+        replacement._has_been_logged = getattr(response, "_has_been_logged", False)  # type: ignore[attr-defined]
+        return replacement

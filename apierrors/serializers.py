@@ -1,0 +1,94 @@
+"""Rejecting body fields a serializer does not declare.
+
+DRF drops unknown fields silently, so a client that misspells ``sendAt`` as ``sendat`` gets
+a 200 and a campaign with no schedule. ``RejectUnknownFieldsMixin`` answers them as
+``INVALID_FIELD`` details instead, next to any other problem of the same body::
+
+    class CampaignSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer): ...
+
+To apply it to every serializer of a project without editing them, set
+``APIERRORS = {"REJECT_UNKNOWN_FIELDS": True}``; a serializer opts out with
+``reject_unknown_fields = False``. Read-only fields the serializer declares (``id``,
+``createdAt``) are accepted and ignored, so a client may send back what it read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail, ValidationError
+
+from apierrors import codes
+from apierrors.conf import conf
+
+UNKNOWN_FIELD_MESSAGE = _("This field is not accepted by this endpoint.")
+
+
+def unknown_fields(serializer: serializers.Serializer[Any], data: object) -> list[str]:
+    """Keys of ``data`` the serializer does not declare, in the order the client sent them."""
+    if not isinstance(data, Mapping):
+        return []
+    declared = serializer.fields
+    return [str(key) for key in data if key not in declared]
+
+
+def validate_with_unknown_fields(
+    serializer: serializers.Serializer[Any],
+    data: Any,
+    to_internal_value: Callable[[Any], Any],
+) -> Any:
+    """Run ``to_internal_value`` and add an INVALID_FIELD error per undeclared key."""
+    unknown = unknown_fields(serializer, data)
+    try:
+        value = to_internal_value(data)
+    except ValidationError as exc:
+        if unknown and isinstance(exc.detail, dict):
+            exc.detail.update(_unknown_errors(unknown))
+        raise
+    if unknown:
+        raise ValidationError(_unknown_errors(unknown))
+    return value
+
+
+def _unknown_errors(names: list[str]) -> dict[str, list[ErrorDetail]]:
+    code = codes.INVALID_FIELD.code
+    return {name: [ErrorDetail(str(UNKNOWN_FIELD_MESSAGE), code=code)] for name in names}
+
+
+class RejectUnknownFieldsMixin:
+    """Serializer mixin: body fields the serializer does not declare are INVALID_FIELD.
+
+    Set ``reject_unknown_fields = False`` on a subclass to accept them again.
+    """
+
+    reject_unknown_fields = True
+
+    def to_internal_value(self, data: Any) -> Any:
+        parent = super().to_internal_value  # type: ignore[misc]
+        if not self.reject_unknown_fields:
+            return parent(data)
+        return validate_with_unknown_fields(self, data, parent)  # type: ignore[arg-type]
+
+
+_original_to_internal_value = serializers.Serializer.to_internal_value
+
+
+def _project_wide_to_internal_value(self: serializers.Serializer[Any], data: Any) -> Any:
+    def original(value: Any) -> Any:
+        return _original_to_internal_value(self, value)
+
+    if (
+        isinstance(self, RejectUnknownFieldsMixin)
+        or not getattr(self, "reject_unknown_fields", True)
+        or not conf.REJECT_UNKNOWN_FIELDS
+    ):
+        return original(data)
+    return validate_with_unknown_fields(self, data, original)
+
+
+def install() -> None:
+    """Apply the check to every ``Serializer`` (``REJECT_UNKNOWN_FIELDS``); idempotent."""
+    serializers.Serializer.to_internal_value = _project_wide_to_internal_value  # type: ignore[method-assign]

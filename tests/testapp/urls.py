@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from tests.testapp import views
+
+urlpatterns = [
+    path("code/<str:code>/", views.RaiseCodeView.as_view()),
+    path("drf/<str:name>/", views.RaiseDRFView.as_view()),
+    path("auth/", views.AuthView.as_view()),
+    path("orders/", views.OrderView.as_view()),
+    path("orders/bulk/", views.BulkOrderView.as_view()),
+    path("orders/strict/", views.StrictOrderView.as_view()),
+    path("orders/loose/", views.LooseView.as_view()),
+    path("things/", views.ThingCreateView.as_view()),
+    path("things/<int:pk>/", views.ThingDeleteView.as_view()),
+    path("plain/", views.PlainView.as_view()),
+    path("django/<str:name>/", views.django_view),
+    path("async/", views.async_view),
+]

@@ -1,0 +1,165 @@
+"""Views that raise every kind of failure the handler and middleware must envelope."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import SuspiciousOperation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from rest_framework import exceptions as drf
+from rest_framework import serializers as drf_serializers
+from rest_framework.authentication import BasicAuthentication
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apierrors import exceptions as errors
+from tests.testapp.models import Holder, Thing
+from tests.testapp.serializers import LooseSerializer, OrderSerializer, StrictOrderSerializer
+
+logger = logging.getLogger("tests.testapp")
+
+
+class RaiseCodeView(APIView):
+    """Raises the catalogue class of the code in the URL."""
+
+    def get(self, request: Request, code: str) -> Response:
+        raise errors.class_for_code(code)()
+
+
+DRF_EXCEPTIONS: dict[str, Any] = {
+    "not_authenticated": lambda: drf.NotAuthenticated(),
+    "authentication_failed": lambda: drf.AuthenticationFailed(),
+    "permission_denied": lambda: drf.PermissionDenied("Only owners may do this."),
+    "not_found": lambda: drf.NotFound(),
+    "http404": lambda: Http404("No Thing matches the given query."),
+    "parse_error": lambda: drf.ParseError("JSON parse error - Expecting value: line 1"),
+    "method_not_allowed": lambda: drf.MethodNotAllowed("PATCH"),
+    "not_acceptable": lambda: drf.NotAcceptable(),
+    "unsupported_media_type": lambda: drf.UnsupportedMediaType("text/<script>"),
+    "throttled": lambda: drf.Throttled(wait=12.2),
+    "throttled_none": lambda: drf.Throttled(wait=None),
+    "throttled_fraction": lambda: drf.Throttled(wait=0.2),
+    "django_permission_denied": lambda: DjangoPermissionDenied("secret reason"),
+    "django_validation": lambda: DjangoValidationError({"name": ["Name is taken."]}),
+    "django_validation_plain": lambda: DjangoValidationError("Bad value.", code="invalid"),
+    "does_not_exist": lambda: Thing.DoesNotExist("Thing matching query does not exist."),
+    "suspicious": lambda: SuspiciousOperation("evil /etc/passwd"),
+    "custom_api_exception": lambda: CustomConflict(),
+    "custom_500_api_exception": lambda: Custom500(),
+    "jwt_like_dict_detail": lambda: drf.AuthenticationFailed(
+        {"detail": "Given token not valid", "code": "token_not_valid", "messages": [{"a": 1}]}
+    ),
+    "uncaught": lambda: RuntimeError("database password is hunter2 at /srv/app/secret.py"),
+}
+
+
+class CustomConflict(drf.APIException):
+    status_code = 409
+    default_detail = "Already archived."
+    default_code = "archived"
+
+
+class Custom500(drf.APIException):
+    status_code = 500
+    default_detail = "Internal detail: /srv/app"
+
+
+class RaiseDRFView(APIView):
+    def get(self, request: Request, name: str) -> Response:
+        logger.info("about to raise %s", name)
+        raise DRF_EXCEPTIONS[name]()
+
+
+class AuthView(APIView):
+    authentication_classes = [BasicAuthentication]
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request: Request) -> Response:
+        return Response({"ok": True})
+
+
+class OrderView(APIView):
+    def post(self, request: Request) -> Response:
+        serializer = OrderSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return Response(serializer.validated_data, status=201)
+
+
+class BulkOrderView(APIView):
+    def post(self, request: Request) -> Response:
+        serializer = OrderSerializer(data=request.data, many=True)
+        serializer.is_valid(raise_exception=True)
+        return Response(serializer.validated_data, status=201)
+
+
+class StrictOrderView(APIView):
+    def post(self, request: Request) -> Response:
+        serializer = StrictOrderSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return Response(serializer.validated_data, status=201)
+
+
+class LooseView(APIView):
+    def post(self, request: Request) -> Response:
+        serializer = LooseSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return Response(serializer.validated_data, status=201)
+
+
+class ThingSerializer(drf_serializers.ModelSerializer[Thing]):
+    class Meta:
+        model = Thing
+        fields = ["id", "name"]
+        # The view below creates through the ORM so the database's constraint is what fails.
+        extra_kwargs = {"name": {"validators": []}}
+
+
+class ThingCreateView(APIView):
+    def post(self, request: Request) -> Response:
+        serializer = ThingSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with transaction.atomic():
+            Thing.objects.create(name="audit-" + serializer.validated_data["name"])
+            thing = Thing.objects.create(name=serializer.validated_data["name"])
+        return Response({"id": thing.pk}, status=201)
+
+
+class ThingDeleteView(APIView):
+    def delete(self, request: Request, pk: int) -> Response:
+        Thing.objects.get(pk=pk).delete()
+        return Response(status=204)
+
+
+class PlainView(APIView):
+    def get(self, request: Request) -> Response:
+        return Response({"requestId": getattr(request, "request_id", None)})
+
+
+def django_view(request: HttpRequest, name: str) -> HttpResponse:
+    """A plain Django view (no DRF) that raises or answers errors itself."""
+    if name == "ok":
+        return HttpResponse("fine")
+    if name == "html_400":
+        return HttpResponse("<h1>Bad</h1>", status=400)
+    if name == "own_json":
+        return JsonResponse({"mine": True}, status=418)
+    if name == "http404":
+        raise Http404("secret path")
+    if name == "permission":
+        raise DjangoPermissionDenied("secret")
+    if name == "suspicious":
+        raise SuspiciousOperation("evil")
+    raise RuntimeError("boom: secret at /srv/app.py")
+
+
+async def async_view(request: HttpRequest) -> HttpResponse:
+    return JsonResponse({"requestId": getattr(request, "request_id", None)})
+
+
+__all__ = ["Holder"]
