@@ -60,7 +60,7 @@ class ApiError(APIException):
     error: ClassVar[ErrorCode | None] = None
     status_code = codes.SERVER_ERROR.status
     default_code = codes.SERVER_ERROR.code
-    default_detail: str | Promise = codes.SERVER_ERROR.message
+    default_detail = codes.SERVER_ERROR.message  # type: ignore[assignment]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -79,7 +79,7 @@ class ApiError(APIException):
         retry_after: int | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
-        super().__init__(detail=message, code=self.default_code)
+        super().__init__(detail=message, code=self.default_code)  # type: ignore[arg-type]
         self.details: list[FieldProblem] = list(details) if details else []
         self.retry_after = retry_after
         self.headers: dict[str, str] = dict(headers) if headers else {}
@@ -253,4 +253,3 @@ _BY_CODE: dict[str, type[ApiError]] = {
     for cls in list(_registry)
     if cls.__module__ == __name__ and cls.__dict__.get("error") is not None
 }
-

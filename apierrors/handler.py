@@ -143,7 +143,9 @@ class ExceptionHandler:
             error.status_code = 400
             return error
         if isinstance(exc, drf.Throttled):
-            return errors.RateLimitExceeded(retry_after=retry_after_seconds(exc.wait))
+            return errors.RateLimitExceeded(
+                retry_after=retry_after_seconds(getattr(exc, "wait", None))
+            )
         if isinstance(exc, drf.NotAuthenticated | drf.AuthenticationFailed):
             error = errors.Unauthorized(self.plain_message(exc))
             auth_header = getattr(exc, "auth_header", None)
@@ -274,7 +276,9 @@ class ExceptionHandler:
         self, error: errors.ApiError, body: dict[str, Any], request: Request | None
     ) -> Response:
         django_request = self.django_request(request)
-        response = Response(body, status=error.status_code, headers=self.headers(error, django_request))
+        response = Response(
+            body, status=error.status_code, headers=self.headers(error, django_request)
+        )
         if request is not None:
             renderer = getattr(request, "accepted_renderer", None)
             # The envelope is JSON whatever was negotiated (the browsable API, a 406).
@@ -303,7 +307,7 @@ class ExceptionHandler:
     @staticmethod
     def django_request(request: Request | HttpRequest | None) -> HttpRequest | None:
         if isinstance(request, Request):
-            return cast(HttpRequest, request._request)
+            return request._request
         return request
 
 

@@ -52,9 +52,7 @@ class APIErrorsMiddleware:
         if self.is_async:
             markcoroutinefunction(self)
 
-    def __call__(
-        self, request: HttpRequest
-    ) -> HttpResponseBase | Awaitable[HttpResponseBase]:
+    def __call__(self, request: HttpRequest) -> HttpResponseBase | Awaitable[HttpResponseBase]:
         if self.is_async:
             return self.__acall__(request)
         token = self.begin(request)

@@ -46,7 +46,7 @@ def validate_with_unknown_fields(
         value = to_internal_value(data)
     except ValidationError as exc:
         if unknown and isinstance(exc.detail, dict):
-            exc.detail.update(_unknown_errors(unknown))
+            exc.detail.update(_unknown_errors(unknown))  # type: ignore[arg-type]
         raise
     if unknown:
         raise ValidationError(_unknown_errors(unknown))
@@ -91,4 +91,4 @@ def _project_wide_to_internal_value(self: serializers.Serializer[Any], data: Any
 
 def install() -> None:
     """Apply the check to every ``Serializer`` (``REJECT_UNKNOWN_FIELDS``); idempotent."""
-    serializers.Serializer.to_internal_value = _project_wide_to_internal_value  # type: ignore[method-assign]
+    serializers.Serializer.to_internal_value = _project_wide_to_internal_value  # type: ignore[method-assign,assignment]
