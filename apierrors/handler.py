@@ -49,6 +49,7 @@ ENVELOPE_MARKER = "apierrors_envelope"
 _PARSE_ERROR = _("The request body could not be parsed.")
 _TOO_BIG = _("The request body is too large.")
 _BAD_REQUEST = _("The request is not valid.")
+CSRF_FAILED = _("CSRF verification failed. Send the CSRF cookie and token with the request.")
 
 # Statuses of errors that are not ours (a third-party APIException, a plain Django error
 # page) mapped onto the catalogue; other 4xx become VALIDATION_ERROR, other 5xx SERVER_ERROR.
@@ -152,6 +153,10 @@ class ExceptionHandler:
             if auth_header:
                 error.headers["WWW-Authenticate"] = str(auth_header)
             return error
+        if isinstance(exc, drf.PermissionDenied) and str(exc.detail).startswith("CSRF Failed"):
+            # SessionAuthentication's message quotes Django's reason, which can quote the
+            # request's Origin or Referer header back.
+            return errors.Forbidden(CSRF_FAILED)
         if isinstance(exc, self.generic_message_types):
             entry = entry_for_status(exc.status_code)
             return errors.class_for_code(entry.code)()

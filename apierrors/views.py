@@ -14,12 +14,8 @@ Django has already logged what needs logging when these run, so they only answer
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
-from django.utils.translation import gettext_lazy as _
-
 from apierrors import exceptions as errors
-from apierrors.handler import get_handler
-
-_CSRF_FAILED = _("CSRF verification failed. Send the CSRF cookie and token with the request.")
+from apierrors.handler import CSRF_FAILED, get_handler
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -41,4 +37,4 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     # Django's reason can quote the request's Origin or Referer header, so it is not sent.
-    return get_handler().error_response(errors.Forbidden(_CSRF_FAILED), request)
+    return get_handler().error_response(errors.Forbidden(CSRF_FAILED), request)

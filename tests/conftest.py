@@ -1,1 +1,12 @@
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
 pytest_plugins = ["tests.fixtures.services"]
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    """A client that returns 500 responses instead of re-raising the view's exception."""
+    return APIClient(raise_request_exception=False)

@@ -26,7 +26,7 @@ class OrderSerializer(serializers.Serializer[Any]):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs.get("title") == "forbidden":
-            raise serializers.ValidationError("This title is reserved.")
+            raise serializers.ValidationError("This title is reserved.", code="reserved")
         return attrs
 
 

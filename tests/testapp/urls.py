@@ -15,6 +15,11 @@ urlpatterns = [
     path("things/", views.ThingCreateView.as_view()),
     path("things/<int:pk>/", views.ThingDeleteView.as_view()),
     path("plain/", views.PlainView.as_view()),
+    path("write-then-conflict/", views.WriteThenConflictView.as_view()),
+    path("browsable/", views.BrowsableView.as_view()),
     path("django/<str:name>/", views.django_view),
     path("async/", views.async_view),
+    path("rate-headers/", views.RateHeadersView.as_view()),
+    path("session/", views.SessionView.as_view()),
+    path("csrf/", views.csrf_view),
 ]

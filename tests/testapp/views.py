@@ -10,10 +10,12 @@ from django.core.exceptions import SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_protect
 from rest_framework import exceptions as drf
 from rest_framework import serializers as drf_serializers
-from rest_framework.authentication import BasicAuthentication
+from rest_framework.authentication import BasicAuthentication, SessionAuthentication
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -46,7 +48,9 @@ DRF_EXCEPTIONS: dict[str, Any] = {
     "throttled_none": lambda: drf.Throttled(wait=None),
     "throttled_fraction": lambda: drf.Throttled(wait=0.2),
     "django_permission_denied": lambda: DjangoPermissionDenied("secret reason"),
-    "django_validation": lambda: DjangoValidationError({"name": ["Name is taken."]}),
+    "django_validation": lambda: DjangoValidationError(
+        {"name": [DjangoValidationError("Name is taken.", code="taken")]}
+    ),
     "django_validation_plain": lambda: DjangoValidationError("Bad value.", code="invalid"),
     "does_not_exist": lambda: Thing.DoesNotExist("Thing matching query does not exist."),
     "suspicious": lambda: SuspiciousOperation("evil /etc/passwd"),
@@ -136,9 +140,51 @@ class ThingDeleteView(APIView):
         return Response(status=204)
 
 
+class WriteThenConflictView(APIView):
+    """Writes, then refuses: with ATOMIC_REQUESTS the write must be rolled back."""
+
+    def post(self, request: Request) -> Response:
+        Thing.objects.create(name="written-before-the-error")
+        raise errors.ResourceConflict("The thing is locked.")
+
+
+class BrowsableView(APIView):
+    renderer_classes = [BrowsableAPIRenderer, JSONRenderer]
+
+    def get(self, request: Request) -> Response:
+        raise errors.ResourceNotFound("Campaign 42 does not exist.")
+
+
 class PlainView(APIView):
     def get(self, request: Request) -> Response:
         return Response({"requestId": getattr(request, "request_id", None)})
+
+
+class RateHeadersView(APIView):
+    """Stands in for a throttle: records rate-limit headers for the middleware to send."""
+
+    def get(self, request: Request) -> Response:
+        request._request.apierrors_rate_limit_headers = {  # type: ignore[attr-defined]
+            "X-RateLimit-Limit": "10",
+            "X-RateLimit-Remaining": "9",
+            "X-RateLimit-Reset": "1734184800",
+        }
+        if request.query_params.get("fail"):
+            raise errors.ResourceNotFound()
+        return Response({"ok": True})
+
+
+class SessionView(APIView):
+    authentication_classes = [SessionAuthentication]
+    permission_classes = [IsAuthenticated]
+
+    def post(self, request: Request) -> Response:
+        return Response({"ok": True})
+
+
+@csrf_protect
+def csrf_view(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("posted")
 
 
 def django_view(request: HttpRequest, name: str) -> HttpResponse:

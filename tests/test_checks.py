@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+import gc
+
+import pytest
+from django.core import checks as django_checks
+
+from apierrors import checks
+from apierrors.exceptions import ApiError
+from apierrors.middleware import APIErrorsMiddleware
+
+
+def ids(messages) -> list[str]:
+    return [message.id for message in messages]
+
+
+def test_configured_project_passes_every_foundation_check():
+    assert checks.check_exception_handler() == []
+    assert checks.check_middleware() == []
+    assert checks.check_settings() == []
+    assert checks.check_duplicate_codes() == []
+
+
+def test_checks_are_registered_with_django():
+    registered = django_checks.registry.registry.get_checks()
+    for check in (checks.check_exception_handler, checks.check_middleware, checks.check_settings):
+        assert check in registered
+
+
+def test_e001_default_drf_handler(settings):
+    settings.REST_FRAMEWORK = {}
+    assert ids(checks.check_exception_handler()) == ["apierrors.E001"]
+    settings.REST_FRAMEWORK = {"EXCEPTION_HANDLER": "rest_framework.views.exception_handler"}
+    assert ids(checks.check_exception_handler()) == ["apierrors.E001"]
+
+
+def test_w001_some_other_handler(settings):
+    settings.REST_FRAMEWORK = {"EXCEPTION_HANDLER": "myproject.handlers.handle"}
+    assert ids(checks.check_exception_handler()) == ["apierrors.W001"]
+
+
+def test_e002_middleware_missing(settings):
+    settings.MIDDLEWARE = ["django.middleware.common.CommonMiddleware"]
+    assert ids(checks.check_middleware()) == ["apierrors.E002"]
+
+
+def test_e002_accepts_a_subclass(settings):
+    settings.MIDDLEWARE = ["tests.test_checks.MyMiddleware"]
+    assert checks.check_middleware() == []
+
+
+class MyMiddleware(APIErrorsMiddleware):
+    pass
+
+
+def test_e003_settings_not_a_dict(settings):
+    settings.APIERRORS = ["DOCS_URL"]
+    assert ids(checks.check_settings()) == ["apierrors.E003"]
+
+
+def test_e004_unknown_key(settings):
+    settings.APIERRORS = {"DOCS_ULR": "https://typo.example/"}
+    messages = checks.check_settings()
+    assert ids(messages) == ["apierrors.E004"]
+    assert "DOCS_ULR" in messages[0].msg
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("DOCS_URL", 42),
+        ("CAMELIZE_FIELDS", "yes"),
+        ("FIELD_CODES", ["x"]),
+        ("EXCEPTION_HANDLER_CLASS", "no.such.Handler"),
+        ("EXCLUDE_PATHS", ["(unclosed"]),
+        ("EXCLUDE_PATHS", "^/admin/"),
+        ("REQUEST_ID_HEADER", "X Bad Header"),
+        ("FAIL_OPEN", "false"),
+        ("NUM_PROXIES", -1),
+        ("IPV6_PREFIX", 129),
+        ("BREAKER_COOLDOWN", -2),
+    ],
+)
+def test_e005_bad_values(settings, key, value):
+    settings.APIERRORS = {key: value}
+    assert ids(checks.check_settings()) == ["apierrors.E005"]
+
+
+def test_good_values_pass(settings):
+    settings.APIERRORS = {
+        "DOCS_URL": "https://docs.example/catalogue.html",
+        "EXCLUDE_PATHS": [r"^/admin/"],
+        "NUM_PROXIES": 1,
+        "FAIL_OPEN": False,
+        "EXCEPTION_HANDLER_CLASS": "apierrors.handler.ExceptionHandler",
+    }
+    assert checks.check_settings() == []
+
+
+def test_e006_one_code_two_statuses():
+    class Conflicting(ApiError):
+        status_code = 400
+        default_code = "RESOURCE_NOT_FOUND"
+
+    messages = checks.check_duplicate_codes()
+    assert ids(messages) == ["apierrors.E006"]
+    assert "RESOURCE_NOT_FOUND" in messages[0].msg
+    assert "Conflicting" in messages[0].msg
+    del Conflicting
+    gc.collect()
+    assert checks.check_duplicate_codes() == []
+
+
+def test_same_code_same_status_is_fine():
+    class AlsoNotFound(ApiError):
+        status_code = 404
+        default_code = "RESOURCE_NOT_FOUND"
+
+    assert checks.check_duplicate_codes() == []
+
+
+def test_w002_first_authenticator_without_header(settings):
+    settings.REST_FRAMEWORK = {
+        "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"]
+    }
+    assert ids(checks.check_authenticate_header()) == ["apierrors.W002"]
+    settings.REST_FRAMEWORK = {
+        "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.BasicAuthentication"]
+    }
+    assert checks.check_authenticate_header() == []

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import re
+
+from apierrors import codes
+
+SEED_CODES = {
+    "UNAUTHORIZED": 401,
+    "FORBIDDEN": 403,
+    "TOKEN_EXPIRED": 401,
+    "INVALID_SCOPE": 403,
+    "RESOURCE_NOT_FOUND": 404,
+    "DUPLICATE_RESOURCE": 409,
+    "RESOURCE_CONFLICT": 409,
+    "VALIDATION_ERROR": 422,
+    "INVALID_FIELD": 422,
+    "MISSING_FIELD": 422,
+    "INVALID_FORMAT": 422,
+    "INVALID_SEGMENT_RULE": 422,
+    "UNKNOWN_FIELD": 422,
+    "INVALID_OPERATOR": 422,
+    "CAMPAIGN_ALREADY_ACTIVE": 409,
+    "CAMPAIGN_NOT_SCHEDULED": 409,
+    "SEGMENT_REQUIRED": 422,
+    "INVALID_SCHEDULE": 422,
+    "CONNECTION_EXPIRED": 409,
+    "PUBLISHING_FAILED": 502,
+    "RATE_LIMIT_EXCEEDED": 429,
+    "CONTENT_REJECTED": 422,
+}
+EXTRA_CODES = {
+    "METHOD_NOT_ALLOWED": 405,
+    "NOT_ACCEPTABLE": 406,
+    "UNSUPPORTED_MEDIA_TYPE": 415,
+    "SERVER_ERROR": 500,
+    "SERVICE_UNAVAILABLE": 503,
+}
+
+
+def test_catalogue_has_exactly_the_contract_codes_and_statuses():
+    assert {code: entry.status for code, entry in codes.CATALOGUE.items()} == {
+        **SEED_CODES,
+        **EXTRA_CODES,
+    }
+
+
+def test_codes_are_upper_snake_case_and_keyed_by_themselves():
+    for key, entry in codes.CATALOGUE.items():
+        assert key == entry.code == str(entry)
+        assert re.fullmatch(r"[A-Z]+(_[A-Z]+)*", key)
+
+
+def test_every_entry_has_a_message_sentence_and_a_description():
+    for entry in codes.CATALOGUE.values():
+        message = str(entry.message)
+        assert message.endswith(".")
+        assert message[0].isupper()
+        assert entry.description
+
+
+def test_module_constants_name_catalogue_entries():
+    for code, entry in codes.CATALOGUE.items():
+        assert getattr(codes, code) is entry
+
+
+def test_families_group_the_seed_headings():
+    assert codes.TOKEN_EXPIRED.family is codes.Family.AUTHENTICATION
+    assert codes.UNKNOWN_FIELD.family is codes.Family.SEGMENT
+    assert codes.CONTENT_REJECTED.family is codes.Family.SOCIAL
+    assert codes.SERVER_ERROR.family is codes.Family.SERVER

@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from rest_framework import serializers
+
+from apierrors import serializers as apierrors_serializers
+
+pytestmark = pytest.mark.django_db
+
+
+def post(client, url, data):
+    return client.post(url, json.dumps(data), content_type="application/json")
+
+
+def details(response) -> list[tuple[str, str]]:
+    return [(d["field"], d["code"]) for d in response.json()["error"]["details"]]
+
+
+def test_unknown_fields_are_invalid_field_including_nested(api_client):
+    response = post(
+        api_client,
+        "/t/orders/strict/",
+        {
+            "title": "x",
+            "bogus": 1,
+            "item": {"name": "a", "zzz": 2},
+            "items": [{"name": "b", "q": 1}],
+        },
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "INVALID_FIELD"
+    assert sorted(details(response)) == [
+        ("bogus", "INVALID_FIELD"),
+        ("item.zzz", "INVALID_FIELD"),
+        ("items[0].q", "INVALID_FIELD"),
+    ]
+
+
+def test_unknown_fields_join_other_problems(api_client):
+    response = post(api_client, "/t/orders/strict/", {"bogus": 1})
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "VALIDATION_ERROR"
+    assert sorted(details(response)) == [("bogus", "INVALID_FIELD"), ("title", "MISSING_FIELD")]
+
+
+def test_declared_read_only_fields_are_accepted(api_client):
+    response = post(api_client, "/t/orders/strict/", {"id": 7, "title": "x"})
+    assert response.status_code == 201
+    assert response.json() == {"title": "x"}
+
+
+def test_loose_serializers_drop_unknown_fields_by_default(api_client):
+    response = post(api_client, "/t/orders/loose/", {"title": "x", "bogus": 1})
+    assert response.status_code == 201
+
+
+@pytest.fixture
+def project_wide(settings):
+    settings.APIERRORS = {"REJECT_UNKNOWN_FIELDS": True}
+    original = serializers.Serializer.to_internal_value
+    apierrors_serializers.install()
+    yield
+    serializers.Serializer.to_internal_value = original  # type: ignore[method-assign]
+
+
+@pytest.mark.usefixtures("project_wide")
+def test_project_wide_setting_rejects_unknown_fields_everywhere(api_client):
+    response = post(api_client, "/t/orders/loose/", {"title": "x", "bogus": 1})
+    assert response.status_code == 422
+    assert details(response) == [("bogus", "INVALID_FIELD")]
+    # Mixin serializers are not checked twice.
+    response = post(api_client, "/t/orders/strict/", {"title": "x", "bogus": 1})
+    assert details(response) == [("bogus", "INVALID_FIELD")]
+
+
+@pytest.mark.usefixtures("project_wide")
+def test_project_wide_opt_out(settings):
+    class Relaxed(serializers.Serializer[Any]):
+        reject_unknown_fields = False
+        title = serializers.CharField()
+
+    serializer = Relaxed(data={"title": "x", "extra": 1})
+    assert serializer.is_valid()
+    settings.APIERRORS = {"REJECT_UNKNOWN_FIELDS": False}
+
+    class Plain(serializers.Serializer[Any]):
+        title = serializers.CharField()
+
+    assert Plain(data={"title": "x", "extra": 1}).is_valid()
+
+
+def test_non_mapping_data_is_left_to_drf():
+    class Strict(apierrors_serializers.RejectUnknownFieldsMixin, serializers.Serializer[Any]):
+        title = serializers.CharField()
+
+    serializer = Strict(data=["not", "a", "dict"])
+    assert not serializer.is_valid()
+    assert list(serializer.errors) == ["non_field_errors"]
