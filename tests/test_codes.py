@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from apierrors import codes
 
@@ -68,3 +69,11 @@ def test_families_group_the_seed_headings():
     assert codes.UNKNOWN_FIELD.family is codes.Family.SEGMENT
     assert codes.CONTENT_REJECTED.family is codes.Family.SOCIAL
     assert codes.SERVER_ERROR.family is codes.Family.SERVER
+
+
+def test_readme_catalogue_table_matches_the_code():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    rows = re.findall(r"^\| `([A-Z_]+)` \| (\d{3}) \|", readme, flags=re.MULTILINE)
+    assert {code: int(status) for code, status in rows} == {
+        code: entry.status for code, entry in codes.CATALOGUE.items()
+    }
