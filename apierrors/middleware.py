@@ -72,8 +72,11 @@ class APIErrorsMiddleware:
             current_request_id.reset(token)
 
     def begin(self, request: HttpRequest) -> Token[str | None]:
-        header = conf.REQUEST_ID_HEADER
-        incoming = request.headers.get(header) if conf.ACCEPT_REQUEST_ID else None
+        incoming = None
+        if conf.ACCEPT_REQUEST_ID:
+            # META directly: request.headers would copy every header on first use.
+            meta_key = "HTTP_" + conf.REQUEST_ID_HEADER.upper().replace("-", "_")
+            incoming = request.META.get(meta_key)
         request_id = accept_or_generate(incoming)
         request.request_id = request_id  # type: ignore[attr-defined]
         return current_request_id.set(request_id)
