@@ -14,6 +14,7 @@ Django has already logged what needs logging when these run, so they only answer
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
+
 from apierrors import exceptions as errors
 from apierrors.handler import CSRF_FAILED, get_handler
 
