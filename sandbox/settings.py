@@ -2,12 +2,14 @@
 
 With no environment it runs on SQLite and the in-memory cache. ``DATABASE_URL`` switches
 the database (``postgres://127.0.0.1/apierrors``), ``REDIS_URL`` the cache and therefore
-the throttles (``redis://127.0.0.1:6379/0``).
+the throttles (``redis://127.0.0.1:6379/0``). ``SANDBOX_THROTTLE_RATES`` overrides rates,
+e.g. ``SANDBOX_THROTTLE_RATES="token=3/minute,user=100/hour"``.
 """
 
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -23,7 +25,13 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "apierrors",
+    "sandbox.accounts",
+    "sandbox.segments",
+    "sandbox.campaigns",
+    "sandbox.social",
 ]
 
 MIDDLEWARE = [
@@ -77,8 +85,38 @@ STATIC_URL = "static/"
 REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "apierrors.handler.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["sandbox.parsers.JSONParser"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["apierrors.contrib.simplejwt.JWTAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "apierrors.permissions.HasScopes",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "sandbox.pagination.PageNumberPagination",
+    "PAGE_SIZE": 20,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
+    # Escape non-ASCII output: a client's lone surrogate echoed in a field path cannot be
+    # encoded as UTF-8, but it can be sent as an escape sequence.
+    "UNICODE_JSON": False,
+}
+
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=30),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=1),
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "SIGNING_KEY": SECRET_KEY,
+    "UPDATE_LAST_LOGIN": False,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "apierrors sandbox",
+    "DESCRIPTION": "A small marketing API that answers every apierrors code for real.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 APIERRORS: dict[str, object] = {}

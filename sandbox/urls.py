@@ -1,8 +1,28 @@
+"""The sandbox's URLs: the v1 API, the token endpoints, the OpenAPI schema and its UI."""
+
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from sandbox.accounts.views import TokenRefreshView, TokenView
+from sandbox.campaigns.views import CampaignViewSet
+from sandbox.segments.views import SegmentViewSet
+from sandbox.social.views import ConnectionViewSet
+
+router = SimpleRouter()
+router.register("segments", SegmentViewSet, basename="segment")
+router.register("campaigns", CampaignViewSet, basename="campaign")
+router.register("social/connections", ConnectionViewSet, basename="connection")
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("api/v1/auth/token/", TokenView.as_view(), name="token"),
+    path("api/v1/auth/token/refresh/", TokenRefreshView.as_view(), name="token-refresh"),
+    path("api/v1/", include(router.urls)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+]
 
 handler400 = "apierrors.views.bad_request"
 handler403 = "apierrors.views.permission_denied"

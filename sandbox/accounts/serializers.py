@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
+from rest_framework_simplejwt.tokens import Token
+
+from apierrors.serializers import RejectUnknownFieldsMixin
+from sandbox.accounts.tokens import refresh_token_for
+
+
+class ScopedTokenObtainPairSerializer(RejectUnknownFieldsMixin, TokenObtainPairSerializer):
+    """``{"username", "password"}`` -> a token pair whose access token carries ``scope``."""
+
+    @classmethod
+    def get_token(cls, user: Any) -> Token:
+        return refresh_token_for(user)
+
+
+class StrictTokenRefreshSerializer(RejectUnknownFieldsMixin, TokenRefreshSerializer):
+    """``{"refresh"}`` -> ``{"access"}``; the new access token keeps the refresh token's scope."""

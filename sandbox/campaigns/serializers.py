@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.utils import timezone
+from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
+
+from apierrors import codes
+from sandbox.campaigns.models import Campaign
+from sandbox.resources import OwnedRelatedField, StrictSerializer, duplicate_name
+from sandbox.segments.models import Segment
+
+# How far ahead a campaign may be scheduled.
+MAX_SCHEDULE_AHEAD = timedelta(days=365)
+
+
+class CampaignSerializer(StrictSerializer):
+    """``{"id", "name", "subject", "body", "segmentId", "status", "sendAt", "owner",
+    "createdAt", "updatedAt"}``. ``status`` and ``sendAt`` change through the actions."""
+
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(max_length=100)
+    subject = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    body = serializers.CharField(max_length=20000, required=False, allow_blank=True)
+    segmentId = OwnedRelatedField(
+        source="segment", model=Segment, label="Segment", required=False, allow_null=True
+    )
+    status = serializers.CharField(read_only=True)
+    sendAt = serializers.DateTimeField(source="send_at", read_only=True)
+    owner = serializers.CharField(source="owner.username", read_only=True)
+    createdAt = serializers.DateTimeField(source="created_at", read_only=True)
+    updatedAt = serializers.DateTimeField(source="updated_at", read_only=True)
+
+    def validate_name(self, value: str) -> str:
+        owner = self.context["request"].user
+        taken = Campaign.objects.filter(owner=owner, name=value)
+        if self.instance is not None:
+            taken = taken.exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise serializers.ValidationError(
+                duplicate_name("You already have a campaign with this name.")
+            )
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        instance = self.instance
+        if (
+            instance is not None
+            and instance.status == Campaign.SCHEDULED
+            and "segment" in attrs
+            and attrs["segment"] is None
+        ):
+            raise serializers.ValidationError(
+                {
+                    "segmentId": [
+                        ErrorDetail(
+                            "A scheduled campaign needs a target segment.",
+                            code=codes.SEGMENT_REQUIRED.code,
+                        )
+                    ]
+                }
+            )
+        return attrs
+
+    def create(self, validated_data: dict[str, Any]) -> Campaign:
+        return Campaign.objects.create(owner=self.context["request"].user, **validated_data)
+
+    def update(self, instance: Campaign, validated_data: dict[str, Any]) -> Campaign:
+        for name, value in validated_data.items():
+            setattr(instance, name, value)
+        instance.save()
+        return instance
+
+
+class ScheduleSerializer(StrictSerializer):
+    """``{"sendAt"}``: a time in the future, at most a year ahead."""
+
+    sendAt = serializers.DateTimeField()
+
+    def validate_sendAt(self, value: Any) -> Any:
+        now = timezone.now()
+        if value <= now:
+            raise serializers.ValidationError(
+                ErrorDetail("sendAt must be in the future.", code=codes.INVALID_SCHEDULE.code)
+            )
+        if value > now + MAX_SCHEDULE_AHEAD:
+            raise serializers.ValidationError(
+                ErrorDetail(
+                    "sendAt must be at most 365 days ahead.", code=codes.INVALID_SCHEDULE.code
+                )
+            )
+        return value

@@ -1,0 +1,84 @@
+"""What the sandbox's resources share: strict serializers, owned objects, id lookups."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.db import models
+from rest_framework import serializers, viewsets
+from rest_framework.exceptions import ErrorDetail
+
+from apierrors import codes
+from apierrors.exceptions import Forbidden, ResourceNotFound
+from apierrors.serializers import RejectUnknownFieldsMixin
+
+# The largest id a 64-bit primary key holds; larger ones would overflow the database driver.
+MAX_ID = 2**63 - 1
+
+
+class StrictSerializer(RejectUnknownFieldsMixin, serializers.Serializer[Any]):
+    """A serializer that answers body fields it does not declare as INVALID_FIELD."""
+
+
+class EmptySerializer(StrictSerializer):
+    """The body of an action that takes none: ``{}`` or nothing, any key is INVALID_FIELD."""
+
+
+def duplicate_name(message: str) -> ErrorDetail:
+    """The detail of a name already taken: its code makes the answer 409 DUPLICATE_RESOURCE."""
+    return ErrorDetail(message, code=codes.DUPLICATE_RESOURCE.code)
+
+
+class OwnedRelatedField(serializers.PrimaryKeyRelatedField[Any]):
+    """A reference by id to one of the requesting user's objects.
+
+    An id that is not a positive 64-bit integer is INVALID_FORMAT; one that names no object
+    of this user is VALIDATION_ERROR with a message naming the id.
+    """
+
+    def __init__(self, *, model: type[models.Model], label: str, **kwargs: Any) -> None:
+        self.model = model
+        self.model_label = label
+        kwargs.setdefault("pk_field", serializers.IntegerField(min_value=1, max_value=MAX_ID))
+        kwargs.setdefault(
+            "error_messages",
+            {"does_not_exist": f"{label} {{pk_value}} does not exist or is not yours."},
+        )
+        super().__init__(**kwargs)
+
+    def get_queryset(self) -> models.QuerySet[Any]:
+        request = self.context["request"]
+        return self.model._default_manager.filter(owner=request.user)
+
+
+class OwnedViewSet(viewsets.GenericViewSet[Any]):
+    """A viewset of objects that belong to a user.
+
+    ``resource_name`` names the object in messages. ``get_object`` answers an unknown id
+    with RESOURCE_NOT_FOUND naming it, and ``check_owner`` refuses changes by anyone but
+    the owner with FORBIDDEN. PUT is not offered: changes are PATCH.
+    """
+
+    resource_name: ClassVar[str] = "Resource"
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    # Only ids a 64-bit key can hold reach the view; anything else is a URL that matches nothing.
+    lookup_value_regex = "[0-9]{1,18}"
+
+    def get_object(self, *, for_update: bool = False) -> Any:
+        queryset = self.filter_queryset(self.get_queryset())
+        if for_update:
+            queryset = queryset.select_for_update(of=("self",))
+        pk = self.kwargs["pk"]
+        try:
+            obj = queryset.get(pk=int(pk))
+        except queryset.model.DoesNotExist:
+            raise ResourceNotFound(f"{self.resource_name} {int(pk)} does not exist.") from None
+        self.check_object_permissions(self.request, obj)
+        return obj
+
+    def check_owner(self, obj: Any) -> None:
+        if obj.owner_id != self.request.user.pk:
+            raise Forbidden(
+                f"{self.resource_name} {obj.pk} belongs to another user; only its owner "
+                "may change it."
+            )

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from rest_framework import serializers
+
+from sandbox.resources import StrictSerializer, duplicate_name
+from sandbox.segments import rules
+from sandbox.segments.models import Segment
+
+
+class RulesField(serializers.Field[Any, Any, Any, Any]):
+    """A rule tree, checked by ``sandbox.segments.rules`` with a detail per problem."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        detail = rules.error_detail(data)
+        if detail is not None:
+            raise serializers.ValidationError(detail)
+        return data
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
+class SegmentSerializer(StrictSerializer):
+    """``{"id", "name", "description", "rules", "owner", "createdAt", "updatedAt"}``."""
+
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(max_length=100)
+    description = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    rules = RulesField()
+    owner = serializers.CharField(source="owner.username", read_only=True)
+    createdAt = serializers.DateTimeField(source="created_at", read_only=True)
+    updatedAt = serializers.DateTimeField(source="updated_at", read_only=True)
+
+    def validate_name(self, value: str) -> str:
+        owner = self.context["request"].user
+        taken = Segment.objects.filter(owner=owner, name=value)
+        if self.instance is not None:
+            taken = taken.exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise serializers.ValidationError(
+                duplicate_name("You already have a segment with this name.")
+            )
+        return value
+
+    def create(self, validated_data: dict[str, Any]) -> Segment:
+        with transaction.atomic():
+            return Segment.objects.create(owner=self.context["request"].user, **validated_data)
+
+    def update(self, instance: Segment, validated_data: dict[str, Any]) -> Segment:
+        for name, value in validated_data.items():
+            setattr(instance, name, value)
+        with transaction.atomic():
+            instance.save()
+        return instance
+
+
+class RulesCheckSerializer(StrictSerializer):
+    """``{"rules"}``: the body of ``POST /api/v1/segments/validate/``."""
+
+    rules = RulesField()
+
+
+class RulesCheckResultSerializer(serializers.Serializer[Any]):
+    valid = serializers.BooleanField()

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+from django.db import transaction
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apierrors.exceptions import ResourceConflict
+from sandbox.accounts import scopes
+from sandbox.campaigns.models import Campaign
+from sandbox.resources import OwnedViewSet
+from sandbox.segments import rules
+from sandbox.segments.models import Segment
+from sandbox.segments.serializers import (
+    RulesCheckResultSerializer,
+    RulesCheckSerializer,
+    SegmentSerializer,
+)
+
+
+class SegmentViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    OwnedViewSet,
+):
+    """Segments: everyone with ``segments:read`` sees them all, only the owner changes one."""
+
+    resource_name = "Segment"
+    serializer_class = SegmentSerializer
+    queryset = Segment.objects.select_related("owner")
+    required_scopes = {
+        "GET": [scopes.SEGMENTS_READ],
+        "POST": [scopes.SEGMENTS_WRITE],
+        "PATCH": [scopes.SEGMENTS_WRITE],
+        "DELETE": [scopes.SEGMENTS_WRITE],
+        # A dry run changes nothing, so reading is enough.
+        "check_rules": [scopes.SEGMENTS_READ],
+    }
+
+    def partial_update(self, request: Request, pk: str) -> Response:
+        segment = self.get_object()
+        self.check_owner(segment)
+        serializer = self.get_serializer(segment, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        serializer.save()
+        return Response(serializer.data)
+
+    def destroy(self, request: Request, pk: str) -> Response:
+        with transaction.atomic():
+            # Locked so that no campaign can be scheduled onto it between check and delete.
+            segment = self.get_object(for_update=True)
+            self.check_owner(segment)
+            live = list(
+                Campaign.objects.filter(segment=segment, status__in=Campaign.LIVE_STATUSES)
+                .order_by("id")
+                .values_list("id", flat=True)
+            )
+            if live:
+                ids = ", ".join(str(pk) for pk in live)
+                raise ResourceConflict(
+                    f"Segment {segment.pk} is the target of scheduled or active campaigns "
+                    f"({ids}); pause or retarget them first."
+                )
+            segment.delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=RulesCheckSerializer, responses=RulesCheckResultSerializer)
+    @action(detail=False, methods=["post"], url_path="validate")
+    def check_rules(self, request: Request) -> Response:
+        """Check a rule tree without saving anything."""
+        serializer = RulesCheckSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        return Response({"valid": True})
+
+    @extend_schema(
+        responses=inline_serializer(
+            "SegmentFieldCatalogue",
+            fields={"fields": serializers.ListField(), "limits": serializers.DictField()},
+        )
+    )
+    @action(detail=False, methods=["get"], pagination_class=None)
+    def fields(self, request: Request) -> Response:
+        """The fields segments can test, their types and operators, and the limits."""
+        return Response(rules.catalogue())

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from sandbox.resources import StrictSerializer
+from sandbox.social.models import Connection
+from sandbox.social.platform import PLATFORMS
+
+
+class ConnectionSerializer(StrictSerializer):
+    """``{"id", "platform", "accessToken" (write-only), "expiresAt", "simulate", "createdAt"}``.
+
+    ``expiresAt`` may be in the past (to see CONNECTION_EXPIRED); ``simulate`` is ``null``,
+    ``"outage"`` or ``"rateLimited"``.
+    """
+
+    id = serializers.IntegerField(read_only=True)
+    platform = serializers.ChoiceField(choices=sorted(PLATFORMS))
+    accessToken = serializers.CharField(source="access_token", max_length=500, write_only=True)
+    expiresAt = serializers.DateTimeField(source="expires_at")
+    simulate = serializers.ChoiceField(
+        choices=[Connection.OUTAGE, Connection.RATE_LIMITED],
+        allow_null=True,
+        required=False,
+    )
+    createdAt = serializers.DateTimeField(source="created_at", read_only=True)
+
+    def create(self, validated_data: dict[str, Any]) -> Connection:
+        return Connection.objects.create(owner=self.context["request"].user, **validated_data)
+
+
+class PostSerializer(StrictSerializer):
+    """``{"content"}`` in; ``{"id", "connectionId", "platform", "content", "externalId",
+    "publishedAt"}`` out. The platform's own length limit is checked when publishing."""
+
+    id = serializers.IntegerField(read_only=True)
+    connectionId = serializers.IntegerField(source="connection_id", read_only=True)
+    platform = serializers.CharField(source="connection.platform", read_only=True)
+    content = serializers.CharField(max_length=10000)
+    externalId = serializers.CharField(source="external_id", read_only=True)
+    publishedAt = serializers.DateTimeField(source="published_at", read_only=True)

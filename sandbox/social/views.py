@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apierrors.exceptions import (
+    ConnectionExpired,
+    ContentRejected,
+    FieldProblem,
+    PublishingFailed,
+    RateLimitExceeded,
+)
+from sandbox.accounts import scopes
+from sandbox.resources import OwnedViewSet
+from sandbox.social import platform
+from sandbox.social.models import Connection
+from sandbox.social.serializers import ConnectionSerializer, PostSerializer
+
+
+class ConnectionViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    OwnedViewSet,
+):
+    """A user's social connections; each user sees only their own."""
+
+    resource_name = "Connection"
+    serializer_class = ConnectionSerializer
+    required_scopes = [scopes.SOCIAL_PUBLISH]
+
+    def get_queryset(self) -> QuerySet[Connection]:
+        return Connection.objects.filter(owner=self.request.user)
+
+    @extend_schema(request=PostSerializer, responses={201: PostSerializer})
+    @action(detail=True, methods=["post"])
+    def posts(self, request: Request, pk: str) -> Response:
+        """Publish a post through the connection."""
+        with transaction.atomic():
+            # Locked so that posts on one connection are counted one after the other.
+            connection = self.get_object(for_update=True)
+            serializer = PostSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            content = serializer.validated_data["content"]
+            name = connection.platform
+            try:
+                post = platform.publish(connection, content, timezone.now())
+            except platform.TokenExpired:
+                raise ConnectionExpired(
+                    f"The {name} token of connection {connection.pk} expired at "
+                    f"{connection.expires_at.isoformat()}; reconnect the account."
+                ) from None
+            except platform.Unavailable:
+                raise PublishingFailed(
+                    f"{name} did not answer; the post was not published. Try again later."
+                ) from None
+            except platform.RateLimited as limited:
+                per_minute = (
+                    f" to {limited.limit} posts per minute" if limited.limit is not None else ""
+                )
+                raise RateLimitExceeded(
+                    f"{name} limits this connection{per_minute}. Please retry after "
+                    f"{limited.retry_after} seconds.",
+                    retry_after=limited.retry_after,
+                ) from None
+            except platform.Rejected as rejected:
+                raise ContentRejected(
+                    rejected.reason,
+                    details=[FieldProblem("content", "CONTENT_REJECTED", rejected.reason)],
+                ) from None
+        return Response(PostSerializer(post).data, status=status.HTTP_201_CREATED)
