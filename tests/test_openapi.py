@@ -1,0 +1,537 @@
+"""The OpenAPI schema of apierrors.openapi.AutoSchema, over the views of tests/openapi_app."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.urls import include, path
+from drf_spectacular.generators import SchemaGenerator
+from drf_spectacular.management.commands.spectacular import Command as SpectacularCommand
+from drf_spectacular.utils import extend_schema
+from openapi_schema_validator import OAS30Validator
+from openapi_spec_validator import validate
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT4
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apierrors import codes
+from apierrors import exceptions as errors
+from apierrors.docs import EXAMPLE_REQUEST_ID
+from apierrors.openapi import (
+    ErrorDocument,
+    Outcome,
+    declared_errors,
+    raises,
+)
+from tests.openapi_app import views
+
+Schema = dict[str, Any]
+
+RATE_LIMIT_HEADERS = {"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"}
+STANDARD_RESPONSES = {
+    "BadRequest",
+    "Unauthorized",
+    "Forbidden",
+    "NotFound",
+    "MethodNotAllowed",
+    "NotAcceptable",
+    "UnsupportedMediaType",
+    "ValidationFailed",
+    "RateLimited",
+    "ServerError",
+    "ServiceUnavailable",
+}
+VALIDATION_CODES = ["VALIDATION_ERROR", "MISSING_FIELD", "INVALID_FORMAT"]
+
+
+@pytest.fixture
+def schema_class(settings: Any) -> None:
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_SCHEMA_CLASS": "apierrors.openapi.AutoSchema",
+    }
+
+
+@pytest.fixture
+def generate(schema_class: None) -> Callable[[], Schema]:
+    def run() -> Schema:
+        generator = SchemaGenerator(
+            patterns=[path("t/openapi/", include("tests.openapi_app.urls"))]
+        )
+        result: Schema = generator.get_schema(request=None, public=True)
+        return result
+
+    return run
+
+
+@pytest.fixture
+def schema(generate: Callable[[], Schema]) -> Schema:
+    return generate()
+
+
+def operation(schema: Schema, method: str, url: str) -> Schema:
+    result: Schema = schema["paths"][f"/t/openapi/{url}"][method.lower()]
+    return result
+
+
+def response(schema: Schema, method: str, url: str, status: int) -> Schema:
+    found: Schema = operation(schema, method, url)["responses"][str(status)]
+    if "$ref" in found:
+        found = schema["components"]["responses"][found["$ref"].rsplit("/", 1)[1]]
+    return found
+
+
+def statuses(schema: Schema, method: str, url: str) -> list[int]:
+    return [int(key) for key in operation(schema, method, url)["responses"]]
+
+
+def error_codes(found: Schema, media_type: str = "application/json") -> list[str]:
+    narrowing = found["content"][media_type]["schema"]["allOf"][1]
+    if media_type == "application/json":
+        narrowing = narrowing["properties"]["error"]
+    codes_enum: list[str] = narrowing["properties"]["code"]["enum"]
+    return codes_enum
+
+
+def codes_for(schema: Schema, method: str, url: str, status: int) -> list[str]:
+    return error_codes(response(schema, method, url, status))
+
+
+def component_ref(schema: Schema, method: str, url: str, status: int) -> str | None:
+    ref = operation(schema, method, url)["responses"][str(status)].get("$ref")
+    return None if ref is None else str(ref).rsplit("/", 1)[1]
+
+
+def header_names(found: Schema) -> set[str]:
+    return set(found.get("headers", {}))
+
+
+def iter_responses(schema: Schema) -> Iterator[tuple[str, Schema]]:
+    for url, operations in schema["paths"].items():
+        for method, op in operations.items():
+            for status, found in op["responses"].items():
+                if "$ref" in found:
+                    found = schema["components"]["responses"][found["$ref"].rsplit("/", 1)[1]]
+                yield f"{method.upper()} {url} {status}", found
+    for name, found in schema["components"].get("responses", {}).items():
+        yield f"component {name}", found
+
+
+# Components -------------------------------------------------------------------------------
+
+
+def test_error_components(schema: Schema) -> None:
+    components = schema["components"]
+    assert {"ErrorEnvelope", "ApiError", "ErrorCode", "FieldProblem"} <= set(components["schemas"])
+    assert set(components["responses"]) == STANDARD_RESPONSES
+    assert set(components["headers"]) == {
+        "X-Request-ID",
+        "Retry-After",
+        "WWW-Authenticate",
+        "Allow",
+        *RATE_LIMIT_HEADERS,
+    }
+    envelope = components["schemas"]["ErrorEnvelope"]
+    assert envelope["required"] == ["error"]
+    assert envelope["additionalProperties"] is False
+    error = components["schemas"]["ApiError"]
+    assert set(error["properties"]) == {
+        "code",
+        "message",
+        "requestId",
+        "details",
+        "retryAfter",
+        "docUrl",
+    }
+    assert error["required"] == ["code", "message", "requestId"]
+    field = components["schemas"]["FieldProblem"]["properties"]["field"]
+    assert field["nullable"] is True
+
+
+def test_code_enum_lists_the_catalogue_then_project_codes(schema: Schema) -> None:
+    enum = schema["components"]["schemas"]["ErrorCode"]["enum"]
+    assert enum[: len(codes.CATALOGUE)] == list(codes.CATALOGUE)
+    assert "QUOTA_EXHAUSTED" in enum[len(codes.CATALOGUE) :]
+    assert len(enum) == len(set(enum))
+
+
+def test_no_component_per_field_or_enum(schema: Schema) -> None:
+    # drf-spectacular's enum hook must find nothing to split out of the error components.
+    names = set(schema["components"]["schemas"])
+    ours = {"ErrorEnvelope", "ApiError", "ErrorCode", "FieldProblem"}
+    serializers = {n for n in names if n.startswith(("Note", "Report", "Paginated", "Patched"))}
+    assert names == ours | serializers
+
+
+def test_component_names_do_not_depend_on_the_views(generate: Callable[[], Schema]) -> None:
+    first, second = generate(), generate()
+    assert first["components"]["responses"] == second["components"]["responses"]
+    assert first["components"]["headers"] == second["components"]["headers"]
+
+
+# Statuses per operation --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "expected"),
+    [
+        ("GET", "ping/", [200, 406, 500]),
+        ("GET", "missing/", [200, 404, 406, 500]),
+        ("POST", "validated/", [201, 400, 406, 415, 422, 500]),
+        ("GET", "notes/", [200, 401, 404, 406, 429, 500]),
+        ("POST", "notes/", [201, 400, 401, 406, 415, 422, 429, 500]),
+        ("GET", "notes/{id}/", [200, 401, 403, 404, 406, 409, 500]),
+        ("PATCH", "notes/{id}/", [200, 400, 401, 403, 404, 406, 409, 415, 422, 500]),
+        ("DELETE", "notes/{id}/", [204, 401, 403, 404, 406, 409, 500]),
+        ("GET", "reports/", [200, 401, 406, 429, 500]),
+        ("POST", "reports/", [201, 400, 401, 406, 409, 415, 422, 429, 500]),
+        ("POST", "reports/{id}/publish/", [202, 401, 404, 406, 429, 500, 502]),
+        ("POST", "reports/generate/", [202, 401, 402, 406, 429, 500]),
+        ("GET", "health/", [200, 406, 500, 503]),
+    ],
+)
+def test_statuses_inferred_from_the_view(
+    schema: Schema, method: str, url: str, expected: list[int]
+) -> None:
+    assert statuses(schema, method, url) == expected
+
+
+def test_unauthenticated_view_answers_no_401_and_open_view_no_403(schema: Schema) -> None:
+    assert 401 not in statuses(schema, "GET", "ping/")
+    assert 403 not in statuses(schema, "GET", "reports/")
+
+
+def test_is_authenticated_with_authentication_answers_401_not_403(schema: Schema) -> None:
+    # IsAuthenticated refuses only anonymous requests, and those are answered 401.
+    assert 403 not in statuses(schema, "GET", "notes/")
+    assert codes_for(schema, "GET", "notes/", 401) == ["UNAUTHORIZED"]
+
+
+def test_jwt_authentication_adds_token_expired(schema: Schema) -> None:
+    assert codes_for(schema, "GET", "reports/", 401) == ["UNAUTHORIZED", "TOKEN_EXPIRED"]
+
+
+def test_scopes_and_permissions_per_method(schema: Schema) -> None:
+    get_403 = response(schema, "GET", "notes/{id}/", 403)
+    assert error_codes(get_403) == ["FORBIDDEN", "INVALID_SCOPE"]
+    assert "notes:read" in get_403["description"]
+    assert "WWW-Authenticate" in header_names(get_403)
+    assert "notes:write" in response(schema, "PATCH", "notes/{id}/", 403)["description"]
+    # DELETE maps no scope, so only the owner check (and CSRF) can refuse it.
+    assert codes_for(schema, "DELETE", "notes/{id}/", 403) == ["FORBIDDEN"]
+    assert component_ref(schema, "DELETE", "notes/{id}/", 403) == "Forbidden"
+
+
+def test_body_operations_answer_400_415_422(schema: Schema) -> None:
+    assert codes_for(schema, "POST", "validated/", 400) == ["VALIDATION_ERROR"]
+    assert component_ref(schema, "POST", "validated/", 400) == "BadRequest"
+    assert codes_for(schema, "POST", "validated/", 415) == ["UNSUPPORTED_MEDIA_TYPE"]
+    assert codes_for(schema, "POST", "validated/", 422) == VALIDATION_CODES
+    assert component_ref(schema, "POST", "validated/", 422) == "ValidationFailed"
+
+
+def test_serializer_rejecting_unknown_fields_adds_invalid_field(schema: Schema) -> None:
+    assert codes_for(schema, "PATCH", "notes/{id}/", 422) == [
+        "VALIDATION_ERROR",
+        "INVALID_FIELD",
+        "MISSING_FIELD",
+        "INVALID_FORMAT",
+    ]
+    assert component_ref(schema, "PATCH", "notes/{id}/", 422) is None
+
+
+def test_reject_unknown_fields_setting_adds_invalid_field_everywhere(
+    settings: Any, generate: Callable[[], Schema]
+) -> None:
+    settings.APIERRORS = {"REJECT_UNKNOWN_FIELDS": True}
+    schema = generate()
+    assert "INVALID_FIELD" in codes_for(schema, "POST", "validated/", 422)
+    assert component_ref(schema, "POST", "validated/", 422) == "ValidationFailed"
+
+
+def test_paginated_list_answers_404(schema: Schema) -> None:
+    assert codes_for(schema, "GET", "notes/", 404) == ["RESOURCE_NOT_FOUND"]
+    assert 404 not in statuses(schema, "GET", "reports/")
+
+
+# Declared errors ---------------------------------------------------------------------------
+
+
+def test_method_and_class_declarations_stack(schema: Schema) -> None:
+    assert codes_for(schema, "DELETE", "notes/{id}/", 409) == [
+        "DUPLICATE_RESOURCE",
+        "RESOURCE_CONFLICT",
+        "CAMPAIGN_ALREADY_ACTIVE",
+    ]
+    assert codes_for(schema, "GET", "notes/{id}/", 409) == ["RESOURCE_CONFLICT"]
+
+
+def test_declared_on_inherited_viewset_action_with_extend_schema_view(schema: Schema) -> None:
+    assert codes_for(schema, "POST", "reports/", 409) == ["DUPLICATE_RESOURCE"]
+    assert operation(schema, "POST", "reports/")["summary"] == "Create a report"
+    # Declared on create only.
+    assert 409 not in statuses(schema, "GET", "reports/")
+
+
+def test_declared_on_action_stacks_with_extend_schema_in_both_orders(schema: Schema) -> None:
+    publish = response(schema, "POST", "reports/{id}/publish/", 502)
+    assert error_codes(publish) == ["PUBLISHING_FAILED"]
+    assert "202" in operation(schema, "POST", "reports/{id}/publish/")["responses"]
+    generate = response(schema, "POST", "reports/generate/", 402)
+    assert error_codes(generate) == ["QUOTA_EXHAUSTED"]
+    assert "quota" in generate["description"]
+    assert "202" in operation(schema, "POST", "reports/generate/")["responses"]
+
+
+def test_declared_rate_limit_on_throttled_view_shares_the_component(schema: Schema) -> None:
+    assert component_ref(schema, "POST", "reports/{id}/publish/", 429) == "RateLimited"
+
+
+def test_api_view_function_declarations(schema: Schema) -> None:
+    assert codes_for(schema, "GET", "health/", 503) == ["SERVICE_UNAVAILABLE"]
+
+
+def test_one_example_per_code_with_catalogue_message(schema: Schema) -> None:
+    found = response(schema, "DELETE", "notes/{id}/", 409)
+    examples = found["content"]["application/json"]["examples"]
+    assert list(examples) == error_codes(found)
+    for code, example in examples.items():
+        error = example["value"]["error"]
+        assert error["code"] == code
+        assert error["message"] == str(codes.CATALOGUE[code].message)
+        assert error["requestId"] == EXAMPLE_REQUEST_ID
+
+
+def test_rate_limit_example_matches_the_contract(schema: Schema) -> None:
+    found = response(schema, "GET", "notes/", 429)
+    error = found["content"]["application/json"]["examples"]["RATE_LIMIT_EXCEEDED"]["value"]
+    assert error == {
+        "error": {
+            "code": "RATE_LIMIT_EXCEEDED",
+            "message": "Too many requests. Please retry after 60 seconds.",
+            "requestId": EXAMPLE_REQUEST_ID,
+            "retryAfter": 60,
+        }
+    }
+
+
+def test_raises_refuses_what_is_not_an_error() -> None:
+    with pytest.raises(TypeError, match="raises"):
+        raises(ValueError)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        raises("RESOURCE_NOT_FOUND")  # type: ignore[arg-type]
+
+
+def test_raises_on_a_subclass_keeps_the_parents_declarations() -> None:
+    @raises(errors.ResourceConflict)
+    class Parent(APIView):
+        pass
+
+    @raises(errors.ConnectionExpired)
+    class Child(Parent):
+        @raises(errors.ContentRejected)
+        def post(self, request: Any) -> Response:
+            return Response()
+
+    assert declared_errors(Parent(), "POST") == [errors.ResourceConflict]
+    assert declared_errors(Child(), "POST") == [
+        errors.ConnectionExpired,
+        errors.ResourceConflict,
+        errors.ContentRejected,
+    ]
+
+
+def test_error_documented_by_hand_is_kept(generate: Callable[[], Schema], settings: Any) -> None:
+    view = views.MissingView
+
+    original = view.get
+    try:
+        view.get = extend_schema(responses={200: None, 404: None})(  # type: ignore[method-assign]
+            raises(errors.ResourceNotFound)(lambda self, request: Response())
+        )
+        schema = generate()
+    finally:
+        view.get = original  # type: ignore[method-assign]
+    assert operation(schema, "GET", "missing/")["responses"]["404"] == {
+        "description": "No response body",
+        "headers": {"X-Request-ID": {"$ref": "#/components/headers/X-Request-ID"}},
+    }
+
+
+# Headers -----------------------------------------------------------------------------------
+
+
+def test_request_id_header_on_every_response(schema: Schema) -> None:
+    for where, found in iter_responses(schema):
+        assert "X-Request-ID" in header_names(found), where
+
+
+def test_rate_limit_headers_on_throttled_successes_and_429(schema: Schema) -> None:
+    for method, url, success in [("GET", "notes/", 200), ("POST", "notes/", 201)]:
+        assert header_names(response(schema, method, url, success)) >= RATE_LIMIT_HEADERS
+        limited = response(schema, method, url, 429)
+        assert RATE_LIMIT_HEADERS | {"Retry-After"} <= header_names(limited)
+        assert error_codes(limited) == ["RATE_LIMIT_EXCEEDED"]
+    assert not RATE_LIMIT_HEADERS & header_names(response(schema, "GET", "ping/", 200))
+    assert not RATE_LIMIT_HEADERS & header_names(response(schema, "GET", "notes/", 404))
+    headers = schema["components"]["headers"]
+    assert headers["Retry-After"]["required"] is True
+    assert headers["X-Request-ID"]["required"] is True
+
+
+def test_429_requires_retry_after_in_the_body(schema: Schema) -> None:
+    found = response(schema, "GET", "notes/", 429)
+    narrowing = found["content"]["application/json"]["schema"]["allOf"][1]
+    assert narrowing["properties"]["error"]["required"] == ["retryAfter"]
+
+
+def test_throttle_whose_rate_is_missing_still_counts_as_throttled(schema: Schema) -> None:
+    # ReportViewSet's DRF throttle raises ImproperlyConfigured when instantiated.
+    assert 429 in statuses(schema, "GET", "reports/")
+
+
+def test_rate_limit_headers_switched_off(settings: Any, generate: Callable[[], Schema]) -> None:
+    settings.APIERRORS = {"RATELIMIT_HEADERS": False}
+    schema = generate()
+    assert not RATE_LIMIT_HEADERS & header_names(response(schema, "GET", "notes/", 200))
+    assert not RATE_LIMIT_HEADERS & header_names(response(schema, "GET", "notes/", 429))
+
+
+def test_ietf_rate_limit_headers(settings: Any, generate: Callable[[], Schema]) -> None:
+    settings.APIERRORS = {"IETF_RATELIMIT_HEADERS": True}
+    schema = generate()
+    assert {"RateLimit", "RateLimit-Policy"} <= header_names(response(schema, "GET", "notes/", 200))
+
+
+def test_fail_closed_throttles_answer_503(settings: Any, generate: Callable[[], Schema]) -> None:
+    settings.APIERRORS = {"FAIL_OPEN": False}
+    schema = generate()
+    assert codes_for(schema, "GET", "notes/", 503) == ["SERVICE_UNAVAILABLE"]
+    assert 503 not in statuses(schema, "GET", "ping/")
+
+
+def test_custom_request_id_header(settings: Any, generate: Callable[[], Schema]) -> None:
+    settings.APIERRORS = {"REQUEST_ID_HEADER": "X-Correlation-ID"}
+    schema = generate()
+    assert "X-Correlation-ID" in header_names(response(schema, "GET", "ping/", 200))
+    assert "X-Correlation-ID" in header_names(response(schema, "GET", "ping/", 500))
+
+
+# Problem details ---------------------------------------------------------------------------
+
+
+def test_problem_details_documented_when_enabled(
+    settings: Any, generate: Callable[[], Schema]
+) -> None:
+    settings.APIERRORS = {"PROBLEM_DETAILS": True, "DOCS_URL": "https://docs.example.com/c/"}
+    schema = generate()
+    problem = schema["components"]["schemas"]["ProblemDetails"]
+    assert set(problem["required"]) == {"type", "title", "status", "detail", "code", "requestId"}
+    found = response(schema, "DELETE", "notes/{id}/", 409)
+    assert error_codes(found, "application/problem+json") == error_codes(found)
+    media = found["content"]["application/problem+json"]
+    assert media["schema"]["allOf"][1]["properties"]["status"]["enum"] == [409]
+    example = media["examples"]["CAMPAIGN_ALREADY_ACTIVE"]["value"]
+    assert example["type"] == "https://docs.example.com/c/#campaign-already-active"
+    assert example["status"] == 409
+    assert example["code"] == "CAMPAIGN_ALREADY_ACTIVE"
+
+
+def test_problem_details_absent_by_default(schema: Schema) -> None:
+    assert "ProblemDetails" not in schema["components"]["schemas"]
+    for where, found in iter_responses(schema):
+        assert "application/problem+json" not in found.get("content", {}), where
+
+
+# Validity ----------------------------------------------------------------------------------
+
+
+def _validator(schema: Schema, fragment: Schema) -> OAS30Validator:
+    registry: Registry[Any] = Registry().with_resource(
+        "urn:schema", Resource.from_contents(schema, default_specification=DRAFT4)
+    )
+    wrapped = {**fragment}
+    return OAS30Validator(_rebase(wrapped), registry=registry)
+
+
+def _rebase(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {
+            key: (f"urn:schema{value}" if key == "$ref" else _rebase(value))
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_rebase(item) for item in node]
+    return node
+
+
+@pytest.mark.parametrize("problem_details", [False, True])
+def test_every_example_validates_against_its_schema(
+    settings: Any, generate: Callable[[], Schema], problem_details: bool
+) -> None:
+    settings.APIERRORS = {"PROBLEM_DETAILS": problem_details, "DOCS_URL": "https://x.test/c/"}
+    schema = generate()
+    checked = 0
+    for where, found in iter_responses(schema):
+        for media_type, media in found.get("content", {}).items():
+            for name, example in media.get("examples", {}).items():
+                errors_found = list(
+                    _validator(schema, media["schema"]).iter_errors(example["value"])
+                )
+                assert not errors_found, f"{where} {media_type} {name}: {errors_found[0]}"
+                checked += 1
+    assert checked > 100
+
+
+def test_example_request_ids_look_like_generated_ones(schema: Schema) -> None:
+    assert re.fullmatch(r"req_[0-9a-f]{24}", EXAMPLE_REQUEST_ID)
+
+
+@pytest.mark.parametrize("problem_details", [False, True])
+def test_schema_passes_an_openapi_validator(
+    settings: Any, generate: Callable[[], Schema], problem_details: bool
+) -> None:
+    settings.APIERRORS = {"PROBLEM_DETAILS": problem_details}
+    validate(generate())
+
+
+def test_spectacular_validates_without_warnings(schema_class: None, tmp_path: Any) -> None:
+    # The management command's --fail-on-warn turns every drf-spectacular warning and
+    # error into a failure, --validate runs its own validation of the result.
+    output = tmp_path / "schema.yaml"
+    call_command(
+        SpectacularCommand(),
+        "--urlconf",
+        "tests.openapi_app.urls",
+        "--validate",
+        "--fail-on-warn",
+        "--file",
+        str(output),
+    )
+    assert "ErrorEnvelope" in output.read_text()
+
+
+def test_oas_31_nullable_field() -> None:
+    document = ErrorDocument(oas31=True, problem_details=False)
+    field = document.schemas()["FieldProblem"]["properties"]["field"]
+    assert field["type"] == ["string", "null"]
+    assert "nullable" not in field
+
+
+def test_response_merges_headers_and_orders_codes() -> None:
+    document = ErrorDocument(oas31=False, problem_details=False)
+    built = document.response(
+        [
+            Outcome(errors.InvalidScope(), ("WWW-Authenticate",)),
+            Outcome(errors.Forbidden()),
+            Outcome(errors.Forbidden(), note="ignored: the first outcome of a code wins"),
+        ]
+    )
+    assert error_codes(built) == ["FORBIDDEN", "INVALID_SCOPE"]
+    assert list(built["headers"]) == ["X-Request-ID", "WWW-Authenticate"]
+    assert "ignored" not in built["description"]
