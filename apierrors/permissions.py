@@ -18,8 +18,9 @@ Declare the scopes on the view, as one list for every method or per action or me
 
 or compute them in a ``get_required_scopes(request)`` method on the view. With a mapping,
 HEAD and OPTIONS fall back to GET; any other method the mapping does not name is refused
-(fail closed), so map it to ``[]`` to require nothing. A request without a token is left
-to DRF, which answers 401 UNAUTHORIZED.
+(fail closed), so map it to ``[]`` to require nothing, while a method the view does not
+handle at all is let through to its 405 METHOD_NOT_ALLOWED. A request without a token is
+left to DRF, which answers 401 UNAUTHORIZED.
 
 Subclass to read another claim (``scope_claim = "scp"``) or to change where the token's
 scopes come from (``get_token_scopes``).
@@ -110,6 +111,9 @@ class HasScopes(BasePermission):
         if action is not None and action in declared:
             return _as_list(declared[action], view)
         method = (request.method or "GET").upper()
+        if not _handles(view, method):
+            # The view answers 405 METHOD_NOT_ALLOWED; a scope error would hide that.
+            return []
         if method not in declared and method in _READ_FALLBACK:
             method = _READ_FALLBACK[method]
         if method not in declared:
@@ -128,6 +132,11 @@ class HasScopes(BasePermission):
             len(missing),
         ) % {"scopes": ", ".join(missing)}
         return InvalidScope(message, headers={"WWW-Authenticate": challenge(required)})
+
+
+def _handles(view: APIView, method: str) -> bool:
+    name = method.lower()
+    return name in view.http_method_names and hasattr(view, name)
 
 
 def _as_list(scopes: object, view: APIView) -> list[str]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from django.db import models
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import ErrorDetail
 
@@ -29,6 +31,7 @@ def duplicate_name(message: str) -> ErrorDetail:
     return ErrorDetail(message, code=codes.DUPLICATE_RESOURCE.code)
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class OwnedRelatedField(serializers.PrimaryKeyRelatedField[Any]):
     """A reference by id to one of the requesting user's objects.
 
@@ -38,13 +41,15 @@ class OwnedRelatedField(serializers.PrimaryKeyRelatedField[Any]):
 
     def __init__(self, *, model: type[models.Model], label: str, **kwargs: Any) -> None:
         self.model = model
-        self.model_label = label
-        kwargs.setdefault("pk_field", serializers.IntegerField(min_value=1, max_value=MAX_ID))
         kwargs.setdefault(
             "error_messages",
             {"does_not_exist": f"{label} {{pk_value}} does not exist or is not yours."},
         )
         super().__init__(**kwargs)
+        self.id_field = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+
+    def to_internal_value(self, data: Any) -> Any:
+        return super().to_internal_value(self.id_field.run_validation(data))
 
     def get_queryset(self) -> models.QuerySet[Any]:
         request = self.context["request"]

@@ -10,7 +10,7 @@ from sandbox.accounts.tokens import refresh_token_for
 
 
 class ScopedTokenObtainPairSerializer(RejectUnknownFieldsMixin, TokenObtainPairSerializer):
-    """``{"username", "password"}`` -> a token pair whose access token carries ``scope``."""
+    """A username and password, for a token pair whose access token carries the scope claim."""
 
     @classmethod
     def get_token(cls, user: Any) -> Token:
@@ -18,4 +18,4 @@ class ScopedTokenObtainPairSerializer(RejectUnknownFieldsMixin, TokenObtainPairS
 
 
 class StrictTokenRefreshSerializer(RejectUnknownFieldsMixin, TokenRefreshSerializer):
-    """``{"refresh"}`` -> ``{"access"}``; the new access token keeps the refresh token's scope."""
+    """A refresh token, for an access token with the refresh token's scope."""

@@ -1,19 +1,36 @@
 from __future__ import annotations
 
-from apierrors.contrib import simplejwt_views as simplejwt
+from typing import Any
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apierrors.contrib import simplejwt_views
 from sandbox.accounts.serializers import (
     ScopedTokenObtainPairSerializer,
     StrictTokenRefreshSerializer,
 )
 
+TOKEN_PAIR = inline_serializer(
+    "TokenPair",
+    fields={"access": serializers.CharField(), "refresh": serializers.CharField()},
+)
 
-class TokenView(simplejwt.TokenObtainPairView):
-    """``POST /api/v1/auth/token/``: credentials for a token pair, 10 per minute per address."""
+
+class TokenView(simplejwt_views.TokenObtainPairView):
+    """Exchange a username and password for an access token (carrying the user's scopes in
+    its scope claim) and a refresh token. Limited to 10 requests per minute per address."""
 
     serializer_class = ScopedTokenObtainPairSerializer
 
+    @extend_schema(request=ScopedTokenObtainPairSerializer, responses=TOKEN_PAIR)
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().post(request, *args, **kwargs)
 
-class TokenRefreshView(simplejwt.TokenRefreshView):
-    """``POST /api/v1/auth/token/refresh/``: a refresh token for a new access token."""
+
+class TokenRefreshView(simplejwt_views.TokenRefreshView):
+    """Exchange a refresh token for a new access token with the same scopes."""
 
     serializer_class = StrictTokenRefreshSerializer

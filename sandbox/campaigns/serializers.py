@@ -17,8 +17,8 @@ MAX_SCHEDULE_AHEAD = timedelta(days=365)
 
 
 class CampaignSerializer(StrictSerializer):
-    """``{"id", "name", "subject", "body", "segmentId", "status", "sendAt", "owner",
-    "createdAt", "updatedAt"}``. ``status`` and ``sendAt`` change through the actions."""
+    """A campaign. status and sendAt change through the schedule, activate and pause
+    actions; segmentId names one of the owner's segments."""
 
     id = serializers.IntegerField(read_only=True)
     name = serializers.CharField(max_length=100)
@@ -75,7 +75,7 @@ class CampaignSerializer(StrictSerializer):
 
 
 class ScheduleSerializer(StrictSerializer):
-    """``{"sendAt"}``: a time in the future, at most a year ahead."""
+    """When to send: a time in the future, at most 365 days ahead."""
 
     sendAt = serializers.DateTimeField()
 

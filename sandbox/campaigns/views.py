@@ -46,7 +46,8 @@ class CampaignViewSet(
     mixins.CreateModelMixin,
     OwnedViewSet,
 ):
-    """Campaigns: everyone with ``campaigns:read`` sees them all, only the owner changes one."""
+    """Email campaigns. Every token with campaigns:read sees every campaign; only a
+    campaign's owner may change or delete it."""
 
     resource_name = "Campaign"
     serializer_class = CampaignSerializer
@@ -84,7 +85,7 @@ class CampaignViewSet(
     @extend_schema(request=ScheduleSerializer, responses=CampaignSerializer)
     @action(detail=True, methods=["post"])
     def schedule(self, request: Request, pk: str) -> Response:
-        """Schedule (or reschedule) the campaign for ``sendAt``."""
+        """Schedule (or reschedule) the campaign to send at sendAt, a time in the future."""
         with transaction.atomic():
             campaign = self.get_object(for_update=True)
             self.check_owner(campaign)

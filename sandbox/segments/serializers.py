@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from sandbox.resources import StrictSerializer, duplicate_name
@@ -10,6 +11,19 @@ from sandbox.segments import rules
 from sandbox.segments.models import Segment
 
 
+@extend_schema_field(
+    {
+        "type": "object",
+        "description": "A rule tree: {all: [...]}, {any: [...]}, {not: {...}} or a condition "
+        "{field, operator, value}. GET /api/v1/segments/fields/ lists fields and operators.",
+        "example": {
+            "all": [
+                {"field": "country", "operator": "eq", "value": "US"},
+                {"field": "age", "operator": "gte", "value": 18},
+            ]
+        },
+    }
+)
 class RulesField(serializers.Field[Any, Any, Any, Any]):
     """A rule tree, checked by ``sandbox.segments.rules`` with a detail per problem."""
 
@@ -24,7 +38,7 @@ class RulesField(serializers.Field[Any, Any, Any, Any]):
 
 
 class SegmentSerializer(StrictSerializer):
-    """``{"id", "name", "description", "rules", "owner", "createdAt", "updatedAt"}``."""
+    """A segment: a named rule tree over contact fields; names are unique per owner."""
 
     id = serializers.IntegerField(read_only=True)
     name = serializers.CharField(max_length=100)
@@ -58,7 +72,7 @@ class SegmentSerializer(StrictSerializer):
 
 
 class RulesCheckSerializer(StrictSerializer):
-    """``{"rules"}``: the body of ``POST /api/v1/segments/validate/``."""
+    """A rule tree to check without saving it."""
 
     rules = RulesField()
 

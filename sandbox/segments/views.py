@@ -26,7 +26,8 @@ class SegmentViewSet(
     mixins.CreateModelMixin,
     OwnedViewSet,
 ):
-    """Segments: everyone with ``segments:read`` sees them all, only the owner changes one."""
+    """Audience segments. Every token with segments:read sees every segment; only a
+    segment's owner may change or delete it."""
 
     resource_name = "Segment"
     serializer_class = SegmentSerializer

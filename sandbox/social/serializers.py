@@ -10,11 +10,9 @@ from sandbox.social.platform import PLATFORMS
 
 
 class ConnectionSerializer(StrictSerializer):
-    """``{"id", "platform", "accessToken" (write-only), "expiresAt", "simulate", "createdAt"}``.
-
-    ``expiresAt`` may be in the past (to see CONNECTION_EXPIRED); ``simulate`` is ``null``,
-    ``"outage"`` or ``"rateLimited"``.
-    """
+    """A connection to a simulated platform. accessToken is never shown again; expiresAt
+    may be in the past (to see CONNECTION_EXPIRED); simulate (sandbox only) is null,
+    "outage" or "rateLimited"."""
 
     id = serializers.IntegerField(read_only=True)
     platform = serializers.ChoiceField(choices=sorted(PLATFORMS))
@@ -32,8 +30,7 @@ class ConnectionSerializer(StrictSerializer):
 
 
 class PostSerializer(StrictSerializer):
-    """``{"content"}`` in; ``{"id", "connectionId", "platform", "content", "externalId",
-    "publishedAt"}`` out. The platform's own length limit is checked when publishing."""
+    """A post. The platform checks its own length limit and blocked terms when publishing."""
 
     id = serializers.IntegerField(read_only=True)
     connectionId = serializers.IntegerField(source="connection_id", read_only=True)
