@@ -14,11 +14,20 @@ case ``title`` is the status's reason phrase as the RFC asks; ``code``, ``reques
 ``errors`` (the envelope's ``details``) and ``retryAfter`` are extension members. Everyone
 else keeps the envelope. The conversion is a pure function of the envelope, so both answer
 the same failure with the same facts.
+
+DRF refuses a request whose ``Accept`` names no media type a renderer produces before the
+view runs, so a client that accepts *only* ``application/problem+json`` would get 406 for
+everything. ``ContentNegotiation`` lets such a client through with JSON successes::
+
+    REST_FRAMEWORK = {
+        ...,
+        "DEFAULT_CONTENT_NEGOTIATION_CLASS": "apierrors.problem.ContentNegotiation",
+    }
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -26,6 +35,10 @@ from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.utils.cache import patch_vary_headers
 from django.utils.http import parse_header_parameters
+from rest_framework.exceptions import NotAcceptable
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.renderers import BaseRenderer
+from rest_framework.request import Request
 
 from apierrors import codes
 from apierrors import exceptions as errors
@@ -135,3 +148,33 @@ def vary_on_accept(response: HttpResponseBase) -> None:
     to caches."""
     if conf.PROBLEM_DETAILS:
         patch_vary_headers(response, ("Accept",))
+
+
+class ContentNegotiation(DefaultContentNegotiation):
+    """DRF's negotiation, except that a client asking for problem details is not refused.
+
+    Where DRF would answer 406 and the request wants problem details, the first JSON
+    renderer is chosen: errors then answer as problem documents, successes as JSON.
+    Override ``fallback_renderer`` to pick another renderer.
+    """
+
+    def select_renderer(
+        self,
+        request: Request,
+        renderers: Iterable[BaseRenderer],
+        format_suffix: str | None = None,
+    ) -> tuple[BaseRenderer, str]:
+        renderers = list(renderers)
+        try:
+            selected: tuple[BaseRenderer, str] = super().select_renderer(
+                request, renderers, format_suffix
+            )
+        except NotAcceptable:
+            fallback = self.fallback_renderer(renderers)
+            if fallback is None or not wants_problem_details(request._request):
+                raise
+            return fallback, str(fallback.media_type)
+        return selected
+
+    def fallback_renderer(self, renderers: Iterable[BaseRenderer]) -> BaseRenderer | None:
+        return next((r for r in renderers if r.media_type == JSON_MEDIA_TYPE), None)

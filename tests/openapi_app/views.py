@@ -27,6 +27,7 @@ from apierrors import exceptions as errors
 from apierrors.contrib.simplejwt import JWTAuthentication
 from apierrors.openapi import AutoSchema, raises
 from apierrors.permissions import HasScopes
+from apierrors.problem import ContentNegotiation
 from tests.openapi_app.exceptions import QuotaExhausted
 from tests.openapi_app.serializers import (
     NoteSerializer,
@@ -54,7 +55,9 @@ class PingView(Open, APIView):
 
 
 class MissingView(Open, APIView):
-    """Always answers 404 RESOURCE_NOT_FOUND (the docUrl test reads it)."""
+    """Always answers 404 RESOURCE_NOT_FOUND (the docUrl and problem details tests)."""
+
+    content_negotiation_class = ContentNegotiation
 
     @raises(errors.ResourceNotFound)
     @extend_schema(responses={200: None})
@@ -64,6 +67,8 @@ class MissingView(Open, APIView):
 
 class ValidatedView(Open, APIView):
     """POST that validates its body (problem details tests)."""
+
+    content_negotiation_class = ContentNegotiation
 
     @extend_schema(request=NoteSerializer, responses={201: NoteSerializer})
     def post(self, request: Request) -> Response:
