@@ -24,6 +24,7 @@ Only this module imports drf-spectacular; the rest of apierrors works without it
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
@@ -594,7 +595,10 @@ class AutoSchema(SpectacularAutoSchema):
             )
         ]
         if not conf.FAIL_OPEN:
-            outcomes.append(Outcome(errors.ServiceUnavailable()))
+            # Fail-closed throttles ask the client to come back after the breaker's cooldown.
+            cooldown = max(1, math.ceil(conf.BREAKER_COOLDOWN))
+            outcome = Outcome(errors.ServiceUnavailable(retry_after=cooldown), (RETRY_AFTER,))
+            outcomes.append(outcome)
         return outcomes
 
     def lookup_errors(self, operation: dict[str, Any]) -> list[Outcome]:

@@ -411,7 +411,11 @@ def test_ietf_rate_limit_headers(settings: Any, generate: Callable[[], Schema]) 
 def test_fail_closed_throttles_answer_503(settings: Any, generate: Callable[[], Schema]) -> None:
     settings.APIERRORS = {"FAIL_OPEN": False}
     schema = generate()
-    assert codes_for(schema, "GET", "notes/", 503) == ["SERVICE_UNAVAILABLE"]
+    unavailable = response(schema, "GET", "notes/", 503)
+    assert error_codes(unavailable) == ["SERVICE_UNAVAILABLE"]
+    assert "Retry-After" in header_names(unavailable)
+    example = unavailable["content"]["application/json"]["examples"]["SERVICE_UNAVAILABLE"]
+    assert example["value"]["error"]["retryAfter"] == 5
     assert 503 not in statuses(schema, "GET", "ping/")
 
 
