@@ -515,6 +515,7 @@ class AutoSchema(SpectacularAutoSchema):
 
     def get_error_outcomes(self, operation: dict[str, Any]) -> list[Outcome]:
         """Every error this operation can answer, inferred and declared."""
+        _bind_actions(self.view)
         return [
             *self.authentication_errors(),
             *self.permission_errors(),
@@ -666,6 +667,15 @@ class AutoSchema(SpectacularAutoSchema):
 
 _AUTHENTICATION_ONLY = (permissions.IsAuthenticated, permissions.IsAuthenticatedOrReadOnly)
 _Negated = permissions.NOT
+
+
+def _bind_actions(view: Any) -> None:
+    # A viewset learns its handlers per request (``view.get = view.list``) in the function
+    # ``as_view`` returns; the schema generator's view never ran it, and permissions such as
+    # HasScopes look at those handlers.
+    for method, action_name in (getattr(view, "action_map", None) or {}).items():
+        if not hasattr(view, method) and hasattr(view, action_name):
+            setattr(view, method, getattr(view, action_name))
 
 
 def _leaf_permissions(items: Iterable[Any]) -> list[Any]:

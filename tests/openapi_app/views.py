@@ -137,11 +137,13 @@ class UnconfiguredThrottle(SimpleRateThrottle):
     create=[extend_schema(summary="Create a report"), raises(errors.DuplicateResource)],
 )
 class ReportViewSet(viewsets.GenericViewSet[Any]):
-    """A viewset: declared errors on an inherited action, a custom action stacking
-    ``@extend_schema`` and ``@raises`` in both orders, a project code."""
+    """A viewset: scopes per method and per action, declared errors on an inherited action,
+    a custom action stacking ``@extend_schema`` and ``@raises`` in both orders, a project
+    code."""
 
     authentication_classes = [JWTAuthentication]
-    permission_classes = [AllowAny]
+    permission_classes = [HasScopes]
+    required_scopes = {"GET": ["reports:read"], "POST": ["reports:write"], "publish": ["share"]}
     throttle_classes = [UnconfiguredThrottle]
     serializer_class = ReportSerializer
     pagination_class = None
