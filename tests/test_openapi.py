@@ -7,11 +7,15 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+import schemathesis
 from django.core.management import call_command
+from django.core.wsgi import get_wsgi_application
 from django.urls import include, path
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.management.commands.spectacular import Command as SpectacularCommand
 from drf_spectacular.utils import extend_schema
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
 from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
 from referencing import Registry, Resource
@@ -556,3 +560,28 @@ def test_response_merges_headers_and_orders_codes() -> None:
     assert error_codes(built) == ["FORBIDDEN", "INVALID_SCOPE"]
     assert list(built["headers"]) == ["X-Request-ID", "WWW-Authenticate"]
     assert "ignored" not in built["description"]
+
+
+@pytest.mark.django_db
+def test_responses_conform_to_the_schema(generate: Callable[[], Schema]) -> None:
+    # Schemathesis calls every operation in process with generated (valid and invalid)
+    # requests and checks each answer's status, content type, headers and body against the
+    # schema. Its lazy pytest loader does not run on pytest 9, so the operations are
+    # driven through their Hypothesis strategies.
+    loaded = schemathesis.openapi.from_dict(generate())
+    loaded.app = get_wsgi_application()
+    operations = [result.ok() for result in loaded.get_all_operations()]
+    assert len(operations) == 13
+    for api_operation in operations:
+
+        @given(case=api_operation.as_strategy())
+        @hypothesis_settings(
+            max_examples=25,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+        def call(case: Any) -> None:
+            case.call_and_validate()
+
+        call()
