@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -52,9 +54,10 @@ class ConnectionViewSet(
             try:
                 post = platform.publish(connection, content, timezone.now())
             except platform.TokenExpired:
+                expired_at = connection.expires_at.astimezone(dt.timezone.utc)
                 raise ConnectionExpired(
                     f"The {name} token of connection {connection.pk} expired at "
-                    f"{connection.expires_at.isoformat()}; reconnect the account."
+                    f"{expired_at:%Y-%m-%dT%H:%M:%SZ}; reconnect the account."
                 ) from None
             except platform.Unavailable:
                 raise PublishingFailed(
