@@ -34,7 +34,7 @@ from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.plumbing import ComponentRegistry, ResolvedComponent
 from drf_spectacular.settings import spectacular_settings
-from rest_framework import permissions
+from rest_framework import permissions, serializers
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication
 from rest_framework.mixins import ListModelMixin
 from rest_framework.pagination import CursorPagination, PageNumberPagination
@@ -395,10 +395,21 @@ def default_authentication_outcomes() -> list[Outcome]:
     return authentication_outcomes(classes) or authentication_outcomes([BaseAuthentication])
 
 
-def validation_outcomes(*, reject_unknown_fields: bool = False) -> list[Outcome]:
+def rejects_unknown_fields(serializer: Any) -> bool:
+    """Whether ``serializer`` (a class or an instance) answers undeclared body fields with
+    INVALID_FIELD: ``RejectUnknownFieldsMixin``, or any serializer under the
+    ``REJECT_UNKNOWN_FIELDS`` setting, unless it sets ``reject_unknown_fields = False``."""
+    serializer_class = serializer if isinstance(serializer, type) else type(serializer)
+    if not issubclass(serializer_class, serializers.Serializer):
+        return False
+    if not getattr(serializer, "reject_unknown_fields", True):
+        return False
+    return issubclass(serializer_class, RejectUnknownFieldsMixin) or conf.REJECT_UNKNOWN_FIELDS
+
+
+def validation_outcomes(*, reject_unknown_fields: bool) -> list[Outcome]:
     """The 422 answers of an operation that validates a body; INVALID_FIELD when unknown
-    fields are refused (the setting, or ``RejectUnknownFieldsMixin``)."""
-    reject_unknown_fields = reject_unknown_fields or conf.REJECT_UNKNOWN_FIELDS
+    fields are refused."""
     classes: list[type[errors.ApiError]] = [
         errors.ValidationError,
         errors.MissingField,
@@ -419,7 +430,9 @@ STANDARD_RESPONSES: dict[str, Callable[[ErrorDocument], list[Outcome]]] = {
     "MethodNotAllowed": lambda doc: [Outcome(errors.MethodNotAllowed(), (ALLOW,))],
     "NotAcceptable": lambda doc: [Outcome(errors.NotAcceptable())],
     "UnsupportedMediaType": lambda doc: [Outcome(errors.UnsupportedMediaType())],
-    "ValidationFailed": lambda doc: validation_outcomes(),
+    "ValidationFailed": lambda doc: validation_outcomes(
+        reject_unknown_fields=conf.REJECT_UNKNOWN_FIELDS
+    ),
     "RateLimited": lambda doc: [
         Outcome(
             example_error(errors.RateLimitExceeded),
@@ -482,6 +495,23 @@ class AutoSchema(SpectacularAutoSchema):
                 headers.setdefault(name, _ref("headers", name))
         operation["responses"] = dict(sorted(responses.items(), key=_status_key))
         return operation
+
+    def resolve_serializer(
+        self, serializer: Any, direction: Any, bypass_extensions: bool = False
+    ) -> ResolvedComponent:
+        """drf-spectacular's component for a serializer, closed to undeclared properties when
+        the serializer refuses them, so that clients and fuzzers do not send them."""
+        component: ResolvedComponent = super().resolve_serializer(
+            serializer, direction, bypass_extensions
+        )
+        schema = component.schema if component else None
+        if (
+            isinstance(schema, dict)
+            and schema.get("type") == "object"
+            and rejects_unknown_fields(serializer)
+        ):
+            schema["additionalProperties"] = False
+        return component
 
     # Components ---------------------------------------------------------------------------
 
@@ -624,11 +654,7 @@ class AutoSchema(SpectacularAutoSchema):
         """400, 415 and 422 for an operation that takes a body."""
         if "requestBody" not in operation:
             return []
-        serializer = self.get_request_serializer()
-        serializer_class = serializer if isinstance(serializer, type) else type(serializer)
-        rejects = issubclass(serializer_class, RejectUnknownFieldsMixin) and bool(
-            getattr(serializer, "reject_unknown_fields", False)
-        )
+        rejects = rejects_unknown_fields(self.get_request_serializer())
         return [
             parse_error_outcome(),
             Outcome(errors.UnsupportedMediaType()),

@@ -266,6 +266,15 @@ def test_serializer_rejecting_unknown_fields_adds_invalid_field(schema: Schema) 
     assert component_ref(schema, "PATCH", "notes/{id}/", 422) is None
 
 
+def test_serializers_that_refuse_unknown_fields_close_their_schema(schema: Schema) -> None:
+    components = schema["components"]["schemas"]
+    strict = [name for name in components if "StrictNote" in name]
+    assert strict
+    for name in strict:
+        assert components[name]["additionalProperties"] is False, name
+    assert "additionalProperties" not in components["Note"]
+
+
 def test_reject_unknown_fields_setting_adds_invalid_field_everywhere(
     settings: Any, generate: Callable[[], Schema]
 ) -> None:
@@ -273,6 +282,7 @@ def test_reject_unknown_fields_setting_adds_invalid_field_everywhere(
     schema = generate()
     assert "INVALID_FIELD" in codes_for(schema, "POST", "validated/", 422)
     assert component_ref(schema, "POST", "validated/", 422) == "ValidationFailed"
+    assert schema["components"]["schemas"]["Note"]["additionalProperties"] is False
 
 
 def test_paginated_list_answers_404(schema: Schema) -> None:
