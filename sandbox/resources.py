@@ -9,9 +9,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import ErrorDetail
+from rest_framework.permissions import IsAuthenticated
 
 from apierrors import codes
+from apierrors.contrib.simplejwt import JWTAuthentication
 from apierrors.exceptions import Forbidden, ResourceNotFound
+from apierrors.permissions import HasScopes
 from apierrors.serializers import RejectUnknownFieldsMixin
 
 # The largest id a 64-bit primary key holds; larger ones would overflow the database driver.
@@ -57,13 +60,18 @@ class OwnedRelatedField(serializers.PrimaryKeyRelatedField[Any]):
 
 
 class OwnedViewSet(viewsets.GenericViewSet[Any]):
-    """A viewset of objects that belong to a user.
+    """A viewset of objects that belong to a user, reached with a JWT that carries the
+    view's ``required_scopes``.
 
     ``resource_name`` names the object in messages. ``get_object`` answers an unknown id
     with RESOURCE_NOT_FOUND naming it, and ``check_owner`` refuses changes by anyone but
     the owner with FORBIDDEN. PUT is not offered: changes are PATCH.
     """
 
+    # Set here rather than as DRF defaults in settings, which every view of the
+    # project (the test suite's own views among them) would inherit.
+    authentication_classes = [JWTAuthentication]
+    permission_classes = [IsAuthenticated, HasScopes]
     resource_name: ClassVar[str] = "Resource"
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     # Only ids a 64-bit key can hold reach the view; anything else is a URL that matches nothing.

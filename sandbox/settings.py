@@ -86,11 +86,6 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "apierrors.handler.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["sandbox.parsers.JSONParser"],
-    "DEFAULT_AUTHENTICATION_CLASSES": ["apierrors.contrib.simplejwt.JWTAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": [
-        "rest_framework.permissions.IsAuthenticated",
-        "apierrors.permissions.HasScopes",
-    ],
     "DEFAULT_PAGINATION_CLASS": "sandbox.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
