@@ -75,14 +75,16 @@ def camelize(name: str) -> str:
 
 def format_path(parts: Sequence[PathPart], *, camel: bool) -> str | None:
     """``["items", 0, "send_at"]`` -> ``"items[0].send_at"`` (``sendAt`` with ``camel``)."""
+    if not parts:
+        return None
     out = ""
-    for part in parts:
+    for position, part in enumerate(parts):
         if isinstance(part, int):
             out += f"[{part}]"
         else:
             name = camelize(part) if camel else part
-            out = f"{out}.{name}" if out else name
-    return out or None
+            out = f"{out}.{name}" if position else name
+    return out
 
 
 def field_code(drf_code: str | None) -> str:

@@ -37,7 +37,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from apierrors import codes, envelope
+from apierrors import codes, envelope, problem
 from apierrors import exceptions as errors
 from apierrors.conf import conf
 from apierrors.request_id import generate, get_request_id
@@ -281,9 +281,14 @@ class ExceptionHandler:
         self, error: errors.ApiError, body: dict[str, Any], request: Request | None
     ) -> Response:
         django_request = self.django_request(request)
+        body, content_type = problem.negotiate(body, error.status_code, django_request)
         response = Response(
-            body, status=error.status_code, headers=self.headers(error, django_request)
+            body,
+            status=error.status_code,
+            headers=self.headers(error, django_request),
+            content_type=content_type,
         )
+        problem.vary_on_accept(response)
         if request is not None:
             renderer = getattr(request, "accepted_renderer", None)
             # The envelope is JSON whatever was negotiated (the browsable API, a 406).
@@ -303,9 +308,13 @@ class ExceptionHandler:
         return response
 
     def error_response(self, error: errors.ApiError, request: HttpRequest | None) -> HttpResponse:
-        response = JsonResponse(self.format(error, request), status=error.status_code)
+        body, content_type = problem.negotiate(
+            self.format(error, request), error.status_code, request
+        )
+        response = JsonResponse(body, status=error.status_code, content_type=content_type)
         for name, value in self.headers(error, request).items():
             response[name] = value
+        problem.vary_on_accept(response)
         mark(response)
         return response
 

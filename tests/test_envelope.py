@@ -32,6 +32,9 @@ def test_format_path_uses_brackets_for_indexes_including_zero():
     assert envelope.format_path(["schedule", "send_at"], camel=True) == "schedule.sendAt"
     assert envelope.format_path(["tags", 2], camel=False) == "tags[2]"
     assert envelope.format_path([], camel=False) is None
+    # A body key that is the empty string is still a field, not "no field".
+    assert envelope.format_path([""], camel=False) == ""
+    assert envelope.format_path(["meta", ""], camel=False) == "meta."
 
 
 @pytest.mark.parametrize(

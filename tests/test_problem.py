@@ -23,7 +23,6 @@ from apierrors.problem import (
 from tests.openapi_app import exceptions as _project_codes  # noqa: F401  (registers QUOTA)
 
 REQUEST_ID = "req_8f14e45fceea167a5a36dedd"
-HANDLER = "tests.openapi_app.handler.ProblemDetailsHandler"
 
 
 def body(code: str = "RESOURCE_NOT_FOUND", **members: Any) -> dict[str, Any]:
@@ -134,7 +133,7 @@ def test_problem_matches_the_envelope_of_the_same_failure() -> None:
 
 @pytest.fixture
 def problem_api(settings: Any) -> APIClient:
-    settings.APIERRORS = {"PROBLEM_DETAILS": True, "EXCEPTION_HANDLER_CLASS": HANDLER}
+    settings.APIERRORS = {"PROBLEM_DETAILS": True}
     return APIClient()
 
 
@@ -215,7 +214,7 @@ def test_negotiation_class_still_refuses_other_media_types(problem_api: APIClien
 
 
 def test_negotiation_class_is_plain_drf_with_the_setting_off(settings: Any) -> None:
-    settings.APIERRORS = {"EXCEPTION_HANDLER_CLASS": HANDLER}
+    settings.APIERRORS = {}
     response = APIClient().get("/t/openapi/missing/", HTTP_ACCEPT=MEDIA_TYPE)
     assert response.status_code == 406
     assert response["Content-Type"] == "application/json"
