@@ -1,0 +1,165 @@
+"""Rate-limiting algorithms, each as a Lua script (for Redis) and the same logic in Python.
+
+An algorithm decides one request against one or more policies in one step. Both forms take
+the stored state of each policy's key (a short string), the time in microseconds and the
+policy parameters, and give the same answer, a flat list of integers::
+
+    [allowed, now, remaining_1, reset_1, wait_1, remaining_2, reset_2, wait_2, ...]
+
+plus, when the request is allowed, the new state and time-to-live of each key. A request
+that any policy denies writes nothing, so it consumes no policy's quota. The tests run the
+two forms side by side on the same request sequences.
+
+To add an algorithm, subclass ``Algorithm``, write its ``.lua`` beside this module with the
+same arguments and result, and add an instance to ``ALGORITHMS``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import ClassVar
+
+from apierrors.ratelimit.rates import Rate
+
+State = str | bytes | None
+Write = tuple[str, int]
+"""A key's new state and its time-to-live in milliseconds."""
+
+
+class Algorithm:
+    """One algorithm: its name, its Lua source and ``decide``, the same logic in Python.
+
+    Override ``params`` (the integers the algorithm needs per policy), ``limit`` (what
+    ``X-RateLimit-Limit`` says) and ``decide``.
+    """
+
+    name: ClassVar[str]
+    key_tag: ClassVar[str]
+    """Short name in store keys, so that switching algorithms never misreads a state."""
+
+    @cached_property
+    def source(self) -> str:
+        return Path(__file__).with_name(f"{self.name}.lua").read_text(encoding="utf-8")
+
+    def params(self, rate: Rate, burst: int | None) -> tuple[int, int]:
+        raise NotImplementedError
+
+    def limit(self, rate: Rate, burst: int | None) -> int:
+        return rate.limit
+
+    def decide(
+        self, states: Sequence[State], now: int, params: Sequence[tuple[int, int]]
+    ) -> tuple[list[int], list[Write] | None]:
+        raise NotImplementedError
+
+
+def _text(state: State) -> str | None:
+    return state.decode() if isinstance(state, bytes) else state
+
+
+def _ceil_ms(micros: int) -> int:
+    return -(-micros // 1000)
+
+
+class FixedWindow(Algorithm):
+    """At most ``limit`` requests per window; windows are aligned to the epoch, so every
+    client's window ends at the same instant (``X-RateLimit-Reset`` is the window's end).
+
+    Cheapest and easiest to explain; a client may spend two windows' quota around a
+    window boundary. The state is one integer, ``code * 2**32 + count``, where ``code``
+    names the window (see ``fixed_window.lua``).
+    """
+
+    name = "fixed_window"
+    key_tag = "fw"
+    SPAN = 2**32
+    CYCLE = 2**20
+
+    def params(self, rate: Rate, burst: int | None) -> tuple[int, int]:
+        return rate.limit, rate.period_us
+
+    def decide(
+        self, states: Sequence[State], now: int, params: Sequence[tuple[int, int]]
+    ) -> tuple[list[int], list[Write] | None]:
+        span = self.SPAN
+        out = [1, now]
+        values: list[int] = []
+        for state, (limit, period) in zip(states, params, strict=True):
+            window = now // period
+            code = window % self.CYCLE + 1
+            reset = (window + 1) * period
+            value = (int(state) if state is not None else 0) + 1
+            count = value % span
+            if value - count != code * span:
+                count = 1
+                value = code * span + 1
+            values.append(value)
+            if count > limit:
+                out[0] = 0
+                out += (0, reset, reset - now)
+            else:
+                out += (limit - count, reset, 0)
+        if not out[0]:
+            for i in range(len(values)):
+                if out[4 + 3 * i] == 0:
+                    out[2 + 3 * i] += 1
+            return out, None
+        return out, [(str(value), _ceil_ms(out[3 + 3 * i] - now)) for i, value in enumerate(values)]
+
+
+class GCRA(Algorithm):
+    """The generic cell rate algorithm: requests are spaced ``period / limit`` apart on
+    average, and up to ``burst`` (default: the limit) may come at once.
+
+    Smooth: no boundary where two windows' quota can be spent together, and a client that
+    waits regains quota gradually rather than all at the window's end.
+    ``X-RateLimit-Reset`` is when the burst is whole again.
+    """
+
+    name = "gcra"
+    key_tag = "gcra"
+
+    def params(self, rate: Rate, burst: int | None) -> tuple[int, int]:
+        # Rounded up so that `limit` requests never fit in less than `period`.
+        interval = -(-rate.period_us // rate.limit)
+        return interval, interval * self.limit(rate, burst)
+
+    def limit(self, rate: Rate, burst: int | None) -> int:
+        return rate.limit if burst is None else burst
+
+    def decide(
+        self, states: Sequence[State], now: int, params: Sequence[tuple[int, int]]
+    ) -> tuple[list[int], list[Write] | None]:
+        out = [1, now]
+        tats: list[int] = []
+        for state, (interval, tolerance) in zip(states, params, strict=True):
+            stored = _text(state)
+            tat = int(stored) if stored is not None else now
+            tat = max(tat, now)
+            new_tat = tat + interval
+            allow_at = new_tat - tolerance
+            tats.append(new_tat)
+            if allow_at > now:
+                out[0] = 0
+                out += (0, tat, allow_at - now)
+            else:
+                # Float division and floor, exactly as Lua computes it.
+                out += (math.floor((tolerance - (new_tat - now)) / interval), tat, 0)
+        if not out[0]:
+            for i in range(len(tats)):
+                if out[4 + 3 * i] == 0:
+                    out[2 + 3 * i] += 1
+            return out, None
+        writes: list[Write] = []
+        for i, new_tat in enumerate(tats):
+            out[3 + 3 * i] = new_tat
+            writes.append((str(new_tat), _ceil_ms(new_tat - now)))
+        return out, writes
+
+
+ALGORITHMS: dict[str, Algorithm] = {
+    algorithm.name: algorithm for algorithm in (FixedWindow(), GCRA())
+}

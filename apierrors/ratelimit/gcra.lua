@@ -1,0 +1,55 @@
+-- GCRA (generic cell rate algorithm): a smooth rate with a burst allowance.
+--
+-- KEYS: one per policy, all sharing one hash tag. ARGV[1]: now in microseconds, or an
+-- empty string for the server's own TIME. Then, per policy i: ARGV[2i] = interval (the
+-- period divided by the limit, microseconds), ARGV[2i+1] = tolerance (interval * burst).
+-- A key holds the theoretical arrival time (TAT) in microseconds.
+--
+-- All policies are checked before any is written: the request consumes one unit of each
+-- policy, or, when any policy denies, nothing at all.
+--
+-- Returns {allowed, now, remaining_1, reset_1, wait_1, remaining_2, ...}: requests still
+-- admissible now, when the burst is whole again (the TAT, microseconds) and how long a
+-- denying policy wants the client to wait (0 for a policy that allows).
+local now = tonumber(ARGV[1])
+-- Keys written at a caller's time live a minute longer (CLOCK_SLACK_MS in base.py).
+local slack = 60000
+if not now then
+  local t = redis.call("TIME")
+  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  slack = 0
+end
+local out = {1, now}
+local tats = {}
+for i = 1, #KEYS do
+  local interval = tonumber(ARGV[2 * i])
+  local tolerance = tonumber(ARGV[2 * i + 1])
+  local tat = tonumber(redis.call("GET", KEYS[i])) or now
+  if tat < now then
+    tat = now
+  end
+  local new_tat = tat + interval
+  local allow_at = new_tat - tolerance
+  tats[i] = new_tat
+  if allow_at > now then
+    out[1] = 0
+    out[3 * i] = 0
+    out[3 * i + 1] = tat
+    out[3 * i + 2] = allow_at - now
+  else
+    -- What is left once this request is counted; one more if it ends up not counted.
+    out[3 * i] = math.floor((tolerance - (new_tat - now)) / interval)
+    out[3 * i + 1] = tat
+    out[3 * i + 2] = 0
+  end
+end
+for i = 1, #KEYS do
+  if out[1] == 1 then
+    local ttl = math.ceil((tats[i] - now) / 1000) + slack
+    redis.call("SET", KEYS[i], string.format("%d", tats[i]), "PX", ttl)
+    out[3 * i + 1] = tats[i]
+  elseif out[3 * i + 2] == 0 then
+    out[3 * i] = out[3 * i] + 1
+  end
+end
+return out

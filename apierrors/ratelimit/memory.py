@@ -1,0 +1,42 @@
+"""The in-process store: rate-limit state in a Django cache of this process.
+
+Meant for ``LocMemCache`` (the sandbox's embedded default, and tests): it runs the Python
+form of each algorithm under a process-wide lock, so threads of one process never race,
+and keeps the state in the cache itself, so ``cache.clear()`` resets throttles as it does
+DRF's. The limits hold per process only: several worker processes each count their own
+quota (the system check ``apierrors.W101`` says so outside ``DEBUG``).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from django.core.cache import caches
+
+from apierrors.ratelimit.base import CLOCK_SLACK_MS, Plan, Result, Store
+
+# One lock for every in-process store: the critical section is a few dictionary operations,
+# and two aliases may name the same LocMemCache storage.
+_lock = threading.Lock()
+
+
+class MemoryStore(Store):
+    """Runs the Python algorithms against a Django cache, one check at a time."""
+
+    def check(self, tag: str, plan: Plan, now: int | None = None) -> Result:
+        cache = caches[self.alias]
+        keys = plan.keys(tag)
+        slack = CLOCK_SLACK_MS
+        with _lock:
+            if now is None:
+                now = time.time_ns() // 1000
+                slack = 0
+            stored = cache.get_many(keys)
+            result, writes = plan.algorithm.decide(
+                [stored.get(key) for key in keys], now, plan.params
+            )
+            if writes is not None:
+                for key, (state, ttl_ms) in zip(keys, writes, strict=True):
+                    cache.set(key, state, timeout=(ttl_ms + slack) / 1000)
+        return result

@@ -1,0 +1,288 @@
+"""DRF throttle classes: exact, O(1) per request, and they send rate-limit headers.
+
+Use them as DRF's own, in ``throttle_classes`` or ``DEFAULT_THROTTLE_CLASSES``::
+
+    class CampaignView(APIView):
+        throttle_classes = [UserRateLimitThrottle]        # rate: DEFAULT_THROTTLE_RATES["user"]
+
+    class BurstThrottle(UserRateLimitThrottle):
+        scope = "burst"
+        rates = ("10/second", "1000/hour")                 # both, in one atomic step
+        algorithm = "gcra"
+
+Unlike DRF's ``SimpleRateThrottle``, rates are read when a request arrives (so
+``override_settings`` reaches them), every check is one atomic store operation (one Lua
+call on Redis) whatever the rate, several rates are consumed all or none, and each
+response of a throttled view carries ``X-RateLimit-Limit/Remaining/Reset``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import ImproperlyConfigured
+from rest_framework.settings import api_settings
+from rest_framework.throttling import BaseThrottle
+
+from apierrors.conf import conf
+from apierrors.exceptions import ServiceUnavailable
+from apierrors.ratelimit import get_store
+from apierrors.ratelimit.base import Plan, Result, Store, StoreUnavailable, micros, plan_for
+from apierrors.ratelimit.config import current
+from apierrors.ratelimit.identity import client_ident
+from apierrors.ratelimit.rates import MICROS
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
+
+logger = logging.getLogger("apierrors.throttling")
+
+# The middleware copies this dict onto the response (see apierrors.middleware).
+HEADERS_ATTR = "apierrors_rate_limit_headers"
+# How decisive the policy behind those headers is, to merge the view's throttles.
+_RANK_ATTR = "_apierrors_rate_limit_rank"
+_POLICIES_ATTR = "_apierrors_rate_limit_policies"
+
+
+class RateLimitThrottle(BaseThrottle):
+    """The base throttle. Subclass it and override ``get_cache_key``.
+
+    Options (class attributes, as on DRF's throttles):
+
+    - ``scope``: names the rate in ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`` (whose value
+      may be one rate or a list of rates);
+    - ``rate`` or ``rates``: the rate(s) themselves, overriding the setting (``"100/hour"``,
+      ``"10/5m"``); several rates are checked together and consumed all or none;
+    - ``algorithm``: ``"fixed_window"`` or ``"gcra"`` (default: ``THROTTLE_ALGORITHM``);
+    - ``burst``: for GCRA, how many requests may come at once (default: each rate's count);
+    - ``cache_alias``: the cache holding the state (default: ``THROTTLE_CACHE``);
+    - ``cache_format``: how ``scope`` and the client's ident make the key;
+    - ``timer``: a clock returning seconds, for tests; ``None`` (the default) uses the
+      store's clock (Redis's ``TIME``), so the app servers' clocks do not matter.
+
+    Hooks: ``get_cache_key`` (who is counted; ``None`` skips throttling), ``get_rate``
+    (where rates come from), ``get_ident`` (the anonymous client's address).
+    """
+
+    scope: str | None = None
+    rates: Sequence[str] | None = None
+    algorithm: str | None = None
+    burst: int | None = None
+    cache_alias: str | None = None
+    cache_format = "throttle_%(scope)s_%(ident)s"
+    timer: Callable[[], float] | None = None
+
+    key: str | None = None
+    plan: Plan | None = None
+    result: Result | None = None
+
+    def get_cache_key(self, request: Request, view: APIView) -> str | None:
+        """The key that identifies who is counted, or ``None`` to not throttle this request."""
+        raise NotImplementedError(".get_cache_key() must be overridden")
+
+    def get_rate(self) -> str | Sequence[str] | None:
+        """This throttle's rate(s): ``rates``, else ``rate``, else the scope's setting.
+
+        Read on every request, so settings overrides apply. ``None`` turns throttling off.
+        """
+        if self.rates:
+            return self.rates
+        rate: str | Sequence[str] | None = getattr(self, "rate", None)
+        if rate:
+            return rate
+        if not self.scope:
+            raise ImproperlyConfigured(
+                f"Set .scope or .rate on the '{type(self).__name__}' throttle."
+            )
+        rates: dict[str, Any] = api_settings.DEFAULT_THROTTLE_RATES
+        try:
+            configured: str | Sequence[str] | None = rates[self.scope]
+        except KeyError:
+            raise ImproperlyConfigured(
+                f"No default throttle rate set for the '{self.scope}' scope."
+            ) from None
+        return configured
+
+    def get_rates(self) -> tuple[str, ...]:
+        rate = self.get_rate()
+        if not rate:
+            return ()
+        if isinstance(rate, str):
+            return (rate,)
+        return tuple(rate)
+
+    def get_plan(self) -> Plan | None:
+        """The prepared policies of this throttle (``None`` when it has no rate)."""
+        rates = self.get_rates()
+        if not rates:
+            return None
+        settings = current()
+        return plan_for(rates, self.algorithm or settings.algorithm, self.burst, settings.prefix)
+
+    def get_store(self) -> Store:
+        return get_store(self.cache_alias or current().cache)
+
+    def get_ident(self, request: Request | HttpRequest) -> str:
+        """The anonymous client's address (see ``apierrors.ratelimit.identity``)."""
+        return client_ident(getattr(request, "_request", request))
+
+    def allow_request(self, request: Request, view: APIView) -> bool:
+        self.plan = self.result = None
+        plan = self.get_plan()
+        if plan is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        store = self.get_store()
+        timer = self.timer
+        try:
+            result = store.check(self.key, plan, None if timer is None else micros(timer()))
+        except StoreUnavailable as exc:
+            return self.store_unavailable(store, exc)
+        self.plan, self.result = plan, result
+        if current().headers:
+            self.record_headers(getattr(request, "_request", request), plan, result)
+        return bool(result[0])
+
+    def wait(self) -> float | None:
+        """Seconds until the denying policy with the longest wait admits a request again."""
+        plan, result = self.plan, self.result
+        if plan is None or result is None or result[0]:
+            return None
+        return result[4 + 3 * plan.decisive(result)] / MICROS
+
+    def store_unavailable(self, store: Store, exc: StoreUnavailable) -> bool:
+        """The store failed: let the request through (``FAIL_OPEN``) or answer 503."""
+        fail_open = conf.FAIL_OPEN
+        count = store.outage_log.due()
+        if count is not None:
+            logger.warning(
+                "Rate-limit store %r is unavailable (%s); %s. Checks affected since the "
+                "last warning: %d.",
+                store.alias,
+                exc,
+                "requests pass unthrottled (FAIL_OPEN)"
+                if fail_open
+                else "requests are refused with 503 (FAIL_OPEN is off)",
+                count,
+            )
+        if fail_open:
+            return True
+        raise ServiceUnavailable(retry_after=max(1, math.ceil(conf.BREAKER_COOLDOWN)))
+
+    def policy_label(self) -> str:
+        """How the IETF ``RateLimit-Policy`` field names this throttle's policies."""
+        return self.scope or type(self).__name__
+
+    def record_headers(self, request: HttpRequest, plan: Plan, result: Result) -> None:
+        """Store the headers of the view's decisive policy for the middleware to send.
+
+        DRF runs every throttle of a view, even after one refused. The headers describe,
+        across all of them, the denying policy with the longest wait, or when none denies,
+        the policy with the fewest requests remaining.
+        """
+        index = plan.decisive(result)
+        base = 2 + 3 * index
+        remaining, reset, wait = result[base], result[base + 1], result[base + 2]
+        rank = (0, -remaining, reset) if result[0] else (1, wait, reset)
+        ietf = current().ietf_headers
+        best: tuple[int, int, int] | None = getattr(request, _RANK_ATTR, None)
+        headers: dict[str, str] | None = getattr(request, HEADERS_ATTR, None)
+        if best is None or headers is None or rank > best:
+            headers = {
+                "X-RateLimit-Limit": str(plan.policies[index].limit),
+                "X-RateLimit-Remaining": str(remaining),
+                "X-RateLimit-Reset": str(-(-reset // MICROS)),
+            }
+            if ietf:
+                name = _policy_name(self.policy_label(), plan, index)
+                seconds = -(-(reset - result[1]) // MICROS)
+                headers["RateLimit"] = f"{name};r={remaining};t={seconds}"
+            setattr(request, _RANK_ATTR, rank)
+            setattr(request, HEADERS_ATTR, headers)
+        if ietf:
+            policies: list[str] = getattr(request, _POLICIES_ATTR, None) or []
+            policies.append(_policy_field(self.policy_label(), plan))
+            setattr(request, _POLICIES_ATTR, policies)
+            headers["RateLimit-Policy"] = ", ".join(policies)
+
+
+def _sf_string(text: str) -> str:
+    """``text`` as a structured-field string (RFC 8941): printable ASCII, quoted."""
+    clean = "".join(c for c in text if " " <= c <= "~")
+    return '"' + clean.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+@lru_cache(maxsize=512)
+def _policy_name(label: str, plan: Plan, index: int) -> str:
+    rate = plan.policies[index].rate
+    return _sf_string(f"{label}:{rate.limit}/{rate.period}s")
+
+
+@lru_cache(maxsize=512)
+def _policy_field(label: str, plan: Plan) -> str:
+    return ", ".join(
+        f"{_policy_name(label, plan, i)};q={policy.limit};w={policy.rate.period}"
+        for i, policy in enumerate(plan.policies)
+    )
+
+
+def _user_or_ident(throttle: RateLimitThrottle, request: Request) -> Any:
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return user.pk
+    return throttle.get_ident(request)
+
+
+class UserRateLimitThrottle(RateLimitThrottle):
+    """Throttles by user id, or by client address for anonymous requests.
+
+    Rate: ``DEFAULT_THROTTLE_RATES["user"]`` (as DRF's ``UserRateThrottle``).
+    """
+
+    scope = "user"
+
+    def get_cache_key(self, request: Request, view: APIView) -> str | None:
+        return self.cache_format % {"scope": self.scope, "ident": _user_or_ident(self, request)}
+
+
+class AnonRateLimitThrottle(RateLimitThrottle):
+    """Throttles anonymous requests by client address; authenticated ones pass.
+
+    Rate: ``DEFAULT_THROTTLE_RATES["anon"]`` (as DRF's ``AnonRateThrottle``).
+    """
+
+    scope = "anon"
+
+    def get_cache_key(self, request: Request, view: APIView) -> str | None:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class ScopedRateLimitThrottle(RateLimitThrottle):
+    """Throttles by the view's ``throttle_scope``, per user (or client address).
+
+    Rate: ``DEFAULT_THROTTLE_RATES[view.throttle_scope]`` (as DRF's ``ScopedRateThrottle``);
+    views without the attribute are not throttled.
+    """
+
+    scope_attr = "throttle_scope"
+
+    def allow_request(self, request: Request, view: APIView) -> bool:
+        self.scope = getattr(view, self.scope_attr, None)
+        if not self.scope:
+            self.plan = self.result = None
+            return True
+        return super().allow_request(request, view)
+
+    def get_cache_key(self, request: Request, view: APIView) -> str | None:
+        return self.cache_format % {"scope": self.scope, "ident": _user_or_ident(self, request)}
