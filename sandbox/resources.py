@@ -16,6 +16,7 @@ from apierrors.contrib.simplejwt import JWTAuthentication
 from apierrors.exceptions import Forbidden, ResourceNotFound
 from apierrors.permissions import HasScopes
 from apierrors.serializers import RejectUnknownFieldsMixin
+from apierrors.throttling import AnonRateLimitThrottle, UserRateLimitThrottle
 
 # The largest id a 64-bit primary key holds; larger ones would overflow the database driver.
 MAX_ID = 2**63 - 1
@@ -72,6 +73,7 @@ class OwnedViewSet(viewsets.GenericViewSet[Any]):
     # project (the test suite's own views among them) would inherit.
     authentication_classes = [JWTAuthentication]
     permission_classes = [IsAuthenticated, HasScopes]
+    throttle_classes = [UserRateLimitThrottle, AnonRateLimitThrottle]
     resource_name: ClassVar[str] = "Resource"
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     # Only ids a 64-bit key can hold reach the view; anything else is a URL that matches nothing.

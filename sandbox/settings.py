@@ -82,10 +82,30 @@ USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
 
+
+def throttle_rates(overrides: str) -> dict[str, str | list[str]]:
+    """The throttles' rates (see ``sandbox.throttles``), with overrides such as
+    ``"token=3/minute,campaign-writes=2/second+20/hour"`` (``+`` joins several rates)."""
+    rates: dict[str, str | list[str]] = {
+        "user": "1000/hour",
+        "anon": "100/hour",
+        "token": "10/minute",
+        "campaign-writes": ["10/second", "200/hour"],
+    }
+    for item in filter(None, (part.strip() for part in overrides.split(","))):
+        scope, _, value = item.partition("=")
+        parts = value.split("+")
+        rates[scope.strip()] = parts[0] if len(parts) == 1 else parts
+    return rates
+
+
 REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "apierrors.handler.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["sandbox.parsers.JSONParser"],
+    # The throttles are set on the sandbox's views (see sandbox.throttles); their rates live
+    # here, read on every request.
+    "DEFAULT_THROTTLE_RATES": throttle_rates(os.environ.get("SANDBOX_THROTTLE_RATES", "")),
     "DEFAULT_PAGINATION_CLASS": "sandbox.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -8,10 +8,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apierrors.contrib import simplejwt_views
+from apierrors.throttling import AnonRateLimitThrottle
 from sandbox.accounts.serializers import (
     ScopedTokenObtainPairSerializer,
     StrictTokenRefreshSerializer,
 )
+from sandbox.throttles import TokenThrottle
 
 TOKEN_PAIR = inline_serializer(
     "TokenPair",
@@ -24,6 +26,7 @@ class TokenView(simplejwt_views.TokenObtainPairView):
     its scope claim) and a refresh token. Limited to 10 requests per minute per address."""
 
     serializer_class = ScopedTokenObtainPairSerializer
+    throttle_classes = [TokenThrottle]
 
     @extend_schema(request=ScopedTokenObtainPairSerializer, responses=TOKEN_PAIR)
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -34,3 +37,4 @@ class TokenRefreshView(simplejwt_views.TokenRefreshView):
     """Exchange a refresh token for a new access token with the same scopes."""
 
     serializer_class = StrictTokenRefreshSerializer
+    throttle_classes = [AnonRateLimitThrottle]

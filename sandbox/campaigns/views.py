@@ -6,6 +6,7 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
 
 from apierrors.exceptions import (
     CampaignAlreadyActive,
@@ -18,6 +19,7 @@ from sandbox.campaigns.models import Campaign
 from sandbox.campaigns.serializers import CampaignSerializer, ScheduleSerializer
 from sandbox.resources import EmptySerializer, OwnedViewSet
 from sandbox.segments.models import Segment
+from sandbox.throttles import CampaignWriteThrottle
 
 
 def ensure_changeable(campaign: Campaign, doing: str) -> None:
@@ -58,6 +60,9 @@ class CampaignViewSet(
         "PATCH": [scopes.CAMPAIGNS_WRITE],
         "DELETE": [scopes.CAMPAIGNS_WRITE],
     }
+
+    def get_throttles(self) -> list[BaseThrottle]:
+        return [*super().get_throttles(), CampaignWriteThrottle()]
 
     def partial_update(self, request: Request, pk: str) -> Response:
         with transaction.atomic():
