@@ -5,6 +5,7 @@ from django.urls import include, path
 from sandbox.urls import urlpatterns as sandbox_urlpatterns
 
 urlpatterns = [
+    path("t/throttle/", include("tests.throttle_app.urls")),
     path("t/openapi/", include("tests.openapi_app.urls")),
     path("t/", include("tests.testapp.urls")),
     *sandbox_urlpatterns,
