@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
@@ -65,12 +66,16 @@ class CampaignSerializer(StrictSerializer):
         return attrs
 
     def create(self, validated_data: dict[str, Any]) -> Campaign:
-        return Campaign.objects.create(owner=self.context["request"].user, **validated_data)
+        # A savepoint: a name taken by a concurrent request fails alone (409), and the
+        # surrounding transaction, if any, stays usable.
+        with transaction.atomic():
+            return Campaign.objects.create(owner=self.context["request"].user, **validated_data)
 
     def update(self, instance: Campaign, validated_data: dict[str, Any]) -> Campaign:
         for name, value in validated_data.items():
             setattr(instance, name, value)
-        instance.save()
+        with transaction.atomic():
+            instance.save()
         return instance
 
 

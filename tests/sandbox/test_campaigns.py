@@ -281,3 +281,13 @@ def test_status_and_send_at_are_not_writable(as_demo, demo, segment):
     assert response.status_code == 200
     campaign.refresh_from_db()
     assert (campaign.status, campaign.send_at) == (Campaign.DRAFT, None)
+
+
+def test_a_duplicate_that_slips_past_the_check_is_caught_by_the_database(as_demo, monkeypatch):
+    monkeypatch.setattr(
+        "sandbox.campaigns.serializers.CampaignSerializer.validate_name",
+        lambda self, value: value,
+    )
+    response = send(as_demo, "POST", CAMPAIGNS, {"name": "Spring sale"})
+    assert_envelope(response, "DUPLICATE_RESOURCE", 409)
+    assert Campaign.objects.filter(name="Spring sale").count() == 1

@@ -308,3 +308,16 @@ def test_overflowing_number_is_an_invalid_value(as_demo):
     assert_envelope(
         response, "INVALID_SEGMENT_RULE", 422, [("rules.value", "INVALID_SEGMENT_RULE")]
     )
+
+
+def test_a_duplicate_that_slips_past_the_check_is_caught_by_the_database(
+    as_demo, demo, monkeypatch
+):
+    # Two requests racing: both pass the serializer's check before either has saved.
+    segment_of(demo, "Raced")
+    monkeypatch.setattr(
+        "sandbox.segments.serializers.SegmentSerializer.validate_name", lambda self, value: value
+    )
+    response = send(as_demo, "POST", SEGMENTS, {"name": "Raced", "rules": RULES})
+    assert_envelope(response, "DUPLICATE_RESOURCE", 409)
+    assert Segment.objects.filter(name="Raced").count() == 1
