@@ -61,7 +61,10 @@ class Connections:
         _all_connections.add(self)
 
     def open(self) -> Any:
-        return self.pool.connection_class(**self.pool.connection_kwargs)
+        connection = self.pool.connection_class(**self.pool.connection_kwargs)
+        # Explicitly, as the pool does: a Sentinel connection asks for the primary here.
+        connection.connect()
+        return connection
 
     def evalsha(self, script: Script, keys: Sequence[str], args: Sequence[bytes]) -> Any:
         """``EVALSHA``, loading the script on ``NOSCRIPT``; redis-py's errors propagate.
