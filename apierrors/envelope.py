@@ -163,6 +163,21 @@ def doc_url(code: str) -> str | None:
     return f"{base}#{code.lower().replace('_', '-')}"
 
 
+def encodable(text: str) -> str:
+    """``text`` with lone surrogates escaped, so that any renderer can encode it as UTF-8.
+
+    Messages and field paths can quote the request body (an unknown key, DRF's
+    ``"x" is not a valid choice.``), and JSON lets a body carry ``"\\udc80"``.
+    """
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
 def build(
     *,
     code: str,
@@ -172,8 +187,15 @@ def build(
     retry_after: int | None = None,
 ) -> dict[str, Any]:
     """The envelope dict, with the optional members only when they carry something."""
-    error: dict[str, Any] = {"code": code, "message": message, "requestId": request_id}
-    detail_list = [problem.as_dict() for problem in details]
+    error: dict[str, Any] = {"code": code, "message": encodable(message), "requestId": request_id}
+    detail_list = [
+        {
+            "field": None if problem.field is None else encodable(problem.field),
+            "code": problem.code,
+            "message": encodable(problem.message),
+        }
+        for problem in details
+    ]
     if detail_list:
         error["details"] = detail_list
     if retry_after is not None:

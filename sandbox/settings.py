@@ -102,7 +102,7 @@ def throttle_rates(overrides: str) -> dict[str, str | list[str]]:
 REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "apierrors.handler.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["sandbox.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["apierrors.parsers.JSONParser"],
     # The throttles are set on the sandbox's views (see sandbox.throttles); their rates live
     # here, read on every request.
     "DEFAULT_THROTTLE_RATES": throttle_rates(os.environ.get("SANDBOX_THROTTLE_RATES", "")),
@@ -110,9 +110,6 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
-    # Escape non-ASCII output: a client's lone surrogate echoed in a field path cannot be
-    # encoded as UTF-8, but it can be sent as an escape sequence.
-    "UNICODE_JSON": False,
 }
 
 SIMPLE_JWT = {

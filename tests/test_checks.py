@@ -128,3 +128,12 @@ def test_w002_first_authenticator_without_header(settings):
         "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.BasicAuthentication"]
     }
     assert checks.check_authenticate_header() == []
+
+
+def test_w003_drf_json_parser(settings):
+    settings.REST_FRAMEWORK = {}
+    assert ids(checks.check_json_parser()) == ["apierrors.W003"]
+    settings.REST_FRAMEWORK = {"DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"]}
+    assert ids(checks.check_json_parser()) == ["apierrors.W003"]
+    settings.REST_FRAMEWORK = {"DEFAULT_PARSER_CLASSES": ["apierrors.parsers.JSONParser"]}
+    assert checks.check_json_parser() == []

@@ -171,3 +171,25 @@ def test_build_includes_optional_members_only_when_set(settings):
             "docUrl": "https://docs.example.com/catalogue.html#rate-limit-exceeded",
         }
     }
+
+
+def test_lone_surrogates_are_escaped_so_the_body_encodes():
+    body = envelope.build(
+        code="INVALID_FIELD",
+        message='"\udc80" is not a valid choice.',
+        request_id="req_1",
+        details=[FieldProblem("meta.\ud800key", "INVALID_FIELD", "x\udfff")],
+    )
+    error = body["error"]
+    assert error["message"] == '"\\udc80" is not a valid choice.'
+    assert error["details"][0]["field"] == "meta.\\ud800key"
+    assert error["details"][0]["message"] == "x\\udfff"
+    assert envelope.encodable("café ok") == "café ok"
+
+
+def test_unknown_key_with_a_lone_surrogate_answers_422(api_client, db):
+    response = api_client.post(
+        "/t/orders/strict/", '{"title": "x", "\\udc80": 1}', content_type="application/json"
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["details"][0]["field"] == "\\udc80"

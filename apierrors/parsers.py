@@ -1,8 +1,12 @@
-"""The sandbox's JSON parser: DRF's, with nesting too deep to decode answered as 400.
+"""A JSON parser that answers bodies nested too deep to decode as 400, not 500.
 
 Python's decoder raises ``RecursionError`` (not ``ValueError``) on a body nested deeper
 than the interpreter's recursion limit, which DRF's parser does not convert; left alone it
-would become a 500.
+becomes a 500. Use this parser in its place::
+
+    REST_FRAMEWORK = {"DEFAULT_PARSER_CLASSES": ["apierrors.parsers.JSONParser", ...]}
+
+The system check ``apierrors.W003`` points at DRF's parser where it is configured.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import IO, Any
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
@@ -26,4 +31,4 @@ class JSONParser(parsers.JSONParser):
         try:
             return super().parse(stream, media_type, parser_context)
         except RecursionError:
-            raise ParseError("JSON parse error - the body is nested too deeply.") from None
+            raise ParseError(_("The request body is nested too deeply.")) from None
