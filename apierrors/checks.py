@@ -319,7 +319,7 @@ def _throttle_rates(cls: type, view: type | None) -> tuple[str, list[object]]:
 
     own = getattr(cls, "rates", None) or getattr(cls, "rate", None)
     if own:
-        return f"{cls.__qualname__}.rate", [own] if isinstance(own, str) else list(own)
+        return f"{cls.__qualname__}.rate", _as_list(own)
     scope = getattr(cls, "scope", None)
     if issubclass(cls, ScopedRateLimitThrottle):
         scope = getattr(view, cls.scope_attr, None) if view is not None else None
@@ -331,7 +331,12 @@ def _throttle_rates(cls: type, view: type | None) -> tuple[str, list[object]]:
     value = configured[scope]
     if value is None:
         return "", []
-    return f'DEFAULT_THROTTLE_RATES["{scope}"]', [value] if isinstance(value, str) else list(value)
+    return f'DEFAULT_THROTTLE_RATES["{scope}"]', _as_list(value)
+
+
+def _as_list(value: object) -> list[object]:
+    """One rate, or several in a list or tuple, as a list."""
+    return list(value) if isinstance(value, list | tuple) else [value]
 
 
 def _is_burst(value: object) -> bool:
@@ -352,7 +357,7 @@ def check_throttle_rates(**kwargs: Any) -> CheckResult:
     for scope, value in api_settings.DEFAULT_THROTTLE_RATES.items():
         if value is not None:
             where = f'DEFAULT_THROTTLE_RATES["{scope}"]'
-            sources[where] = [value] if isinstance(value, str) else list(value)
+            sources[where] = _as_list(value)
     for cls, view in used:
         name = cls.__qualname__ + (f" on {view.__qualname__}" if view is not None else "")
         try:

@@ -11,7 +11,7 @@ from rest_framework.test import APIRequestFactory
 from apierrors.ratelimit import get_store
 from apierrors.ratelimit.redis import RedisStore
 from tests.throttle_app.helpers import set_rates
-from tests.throttle_app.views import Ok, UserThrottle
+from tests.throttle_app.views import Ok, ScopedThrottle, UserThrottle
 
 pytest_plugins = ["tests.throttle_app.fixtures"]
 pytestmark = pytest.mark.django_db
@@ -166,7 +166,6 @@ def test_denial_names_the_rate_with_the_longest_wait(api_client, settings, store
 
 def test_headers_merge_across_throttle_classes(api_client, settings, store, clock):
     """DRF runs every throttle; the headers describe the decisive one across them."""
-    set_rates(settings, sustained="3/minute")
     start = int(clock.now)
     response = api_client.get("/t/throttle/two/")
     assert rate_headers(response) == (2, 1, start + 1)  # burst 1 left, sustained 2 left
@@ -203,13 +202,22 @@ def test_a_scope_may_list_several_rates(api_client, settings, memory_store, cloc
     assert_throttled(api_client.get("/t/throttle/user/"), retry_after=1)
 
 
-def test_scoped_throttle_reads_the_views_scope(api_client, settings, memory_store, clock):
+def test_scoped_throttle_reads_the_views_scope(settings, memory_store, clock):
+    class ScopedView(Ok):
+        throttle_classes = [ScopedThrottle]
+        throttle_scope = "uploads"
+
+    class UnscopedView(Ok):
+        throttle_classes = [ScopedThrottle]
+
     set_rates(settings, uploads="1/minute")
-    assert api_client.get("/t/throttle/scoped/")["X-RateLimit-Limit"] == "1"
-    assert api_client.get("/t/throttle/scoped/").status_code == 429
-    response = api_client.get("/t/throttle/unscoped/")
-    assert response.status_code == 200
-    assert "X-RateLimit-Limit" not in response
+    request = APIRequestFactory().get("/")
+    assert ScopedView.as_view()(request).status_code == 200
+    assert request.apierrors_rate_limit_headers["X-RateLimit-Limit"] == "1"
+    assert ScopedView.as_view()(APIRequestFactory().get("/")).status_code == 429
+    request = APIRequestFactory().get("/")
+    assert UnscopedView.as_view()(request).status_code == 200
+    assert not hasattr(request, "apierrors_rate_limit_headers")
 
 
 def test_missing_scope_rate_is_a_configuration_error(settings, memory_store):
@@ -288,7 +296,6 @@ def test_headers_can_be_turned_off(api_client, settings, memory_store, clock):
 
 
 def test_ietf_fields_are_opt_in(api_client, settings, memory_store, clock):
-    set_rates(settings, sustained="3/minute")
     assert "RateLimit" not in api_client.get("/t/throttle/two/")
     settings.APIERRORS = {**settings.APIERRORS, "IETF_RATELIMIT_HEADERS": True}
     clock.advance(2)

@@ -7,8 +7,6 @@ from tests.throttle_app import views
 urlpatterns = [
     path("user/", views.UserView.as_view()),
     path("anon/", views.AnonView.as_view()),
-    path("scoped/", views.ScopedView.as_view()),
-    path("unscoped/", views.UnscopedView.as_view()),
     path("burst/", views.BurstView.as_view()),
     path("two/", views.TwoThrottlesView.as_view()),
     path("address/", views.AddressView.as_view()),

@@ -53,6 +53,7 @@ class BurstThrottle(UserRateLimitThrottle):
 
 class SustainedThrottle(UserRateLimitThrottle):
     scope = "sustained"
+    rate = "3/minute"
     timer = clock
 
 
@@ -77,15 +78,6 @@ class UserView(Ok):
 
 class AnonView(Ok):
     throttle_classes = [AnonThrottle]
-
-
-class ScopedView(Ok):
-    throttle_classes = [ScopedThrottle]
-    throttle_scope = "uploads"
-
-
-class UnscopedView(Ok):
-    throttle_classes = [ScopedThrottle]
 
 
 class BurstView(Ok):

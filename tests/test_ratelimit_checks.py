@@ -1,0 +1,209 @@
+"""The throttling system checks, one test per id."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import checks as django_checks
+from rest_framework.views import APIView
+
+from apierrors import checks
+from apierrors.throttling import ScopedRateLimitThrottle, UserRateLimitThrottle
+from tests.throttle_app.helpers import redis_cache, use_cache
+
+# This module doubles as a URLconf without views, for "no throttles in use".
+urlpatterns: list[object] = []
+
+THIS = "tests.test_ratelimit_checks"
+
+
+class AnyUser(UserRateLimitThrottle):
+    """Rate: DEFAULT_THROTTLE_RATES["user"]."""
+
+
+class BadRate(UserRateLimitThrottle):
+    rate = "100/fortnight"
+
+
+class BadRates(UserRateLimitThrottle):
+    rates = ("10/second", "ten/hour")
+
+
+class BadAlgorithm(UserRateLimitThrottle):
+    rate = "10/second"
+    algorithm = "leaky_bucket"
+
+
+class BadBurst(UserRateLimitThrottle):
+    rate = "10/second"
+    algorithm = "gcra"
+    burst = 0
+
+
+class MissingScope(UserRateLimitThrottle):
+    scope = "nowhere"
+
+
+class OwnCache(UserRateLimitThrottle):
+    rate = "10/second"
+    cache_alias = "throttles-elsewhere"
+
+
+class ScopedView(APIView):
+    throttle_classes = [ScopedRateLimitThrottle]
+    throttle_scope = "uploads"
+
+
+def ids(messages) -> list[str]:
+    return [message.id for message in messages]
+
+
+def use_throttles(settings, *names: str, rates: dict[str, object] | None = None) -> None:
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_CLASSES": [f"{THIS}.{name}" for name in names],
+        "DEFAULT_THROTTLE_RATES": rates if rates is not None else {"user": "10/second"},
+    }
+    settings.ROOT_URLCONF = THIS
+
+
+def test_checks_are_registered_with_django():
+    registered = django_checks.registry.registry.get_checks()
+    for check in (
+        checks.check_throttle_rates,
+        checks.check_throttle_caches,
+        checks.check_rate_limit_headers,
+    ):
+        assert check in registered
+
+
+def test_configured_project_passes(settings):
+    settings.DEBUG = True  # the tests' LocMemCache is the sandbox's embedded default
+    assert checks.check_throttle_rates() == []
+    assert checks.check_throttle_caches() == []
+    assert checks.check_rate_limit_headers() == []
+
+
+def test_throttles_are_found_in_the_urlconf():
+    found = {cls.__name__ for cls, _view in checks.throttles_in_use()}
+    assert {"UserThrottle", "BurstThrottle", "SustainedThrottle"} <= found
+
+
+def test_nothing_to_check_without_throttles(settings):
+    use_throttles(settings, rates={"user": "100/fortnight"})
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    settings.DEBUG = False
+    assert checks.check_throttle_rates() == []
+    assert checks.check_throttle_caches() == []
+
+
+def test_e101_setting_rate_does_not_parse(settings):
+    use_throttles(settings, "AnyUser", rates={"user": "10/s", "uploads": "100/fortnight"})
+    messages = checks.check_throttle_rates()
+    assert ids(messages) == ["apierrors.E101"]
+    assert 'DEFAULT_THROTTLE_RATES["uploads"]' in messages[0].msg
+    assert "unknown unit 'fortnight'" in messages[0].msg
+
+
+def test_e101_list_of_rates_in_a_setting(settings):
+    use_throttles(settings, "AnyUser", rates={"user": ["10/s", None]})
+    assert ids(checks.check_throttle_rates()) == ["apierrors.E101"]
+
+
+@pytest.mark.parametrize("throttle", ["BadRate", "BadRates"])
+def test_e101_class_rate_does_not_parse(settings, throttle):
+    use_throttles(settings, throttle)
+    messages = checks.check_throttle_rates()
+    assert ids(messages) == ["apierrors.E101"]
+    assert f"{throttle}.rate" in messages[0].msg
+
+
+def test_e102_cache_alias_missing(settings):
+    use_throttles(settings, "AnyUser")
+    settings.APIERRORS = {**settings.APIERRORS, "THROTTLE_CACHE": "throttles"}
+    assert ids(checks.check_throttle_caches()) == ["apierrors.E102"]
+
+
+def test_e102_class_cache_alias_missing(settings):
+    use_throttles(settings, "OwnCache")
+    messages = checks.check_throttle_caches()
+    assert ids(messages) == ["apierrors.E102"]
+    assert "throttles-elsewhere" in messages[0].msg
+
+
+@pytest.mark.parametrize("throttle", ["BadAlgorithm", "BadBurst"])
+def test_e103_algorithm_or_burst(settings, throttle):
+    use_throttles(settings, throttle)
+    assert ids(checks.check_throttle_rates()) == ["apierrors.E103"]
+
+
+def test_e104_scope_without_rate(settings):
+    use_throttles(settings, "MissingScope")
+    messages = checks.check_throttle_rates()
+    assert ids(messages) == ["apierrors.E104"]
+    assert "'nowhere'" in messages[0].msg
+
+
+def test_e104_scoped_throttle_reads_the_views_scope(settings, monkeypatch):
+    use_throttles(settings)
+    monkeypatch.setattr(checks, "_view_classes", lambda patterns: [ScopedView])
+    assert ids(checks.check_throttle_rates()) == ["apierrors.E104"]
+    use_throttles(settings, rates={"uploads": "5/minute"})
+    assert checks.check_throttle_rates() == []
+
+
+@pytest.mark.parametrize(
+    "backend",
+    [
+        "django.core.cache.backends.locmem.LocMemCache",
+        "django.core.cache.backends.dummy.DummyCache",
+    ],
+)
+def test_w101_cache_private_to_a_process_outside_debug(settings, backend):
+    use_throttles(settings, "AnyUser")
+    use_cache(settings, {"BACKEND": backend})
+    settings.DEBUG = False
+    messages = checks.check_throttle_caches()
+    assert ids(messages) == ["apierrors.W101"]
+    settings.DEBUG = True
+    assert checks.check_throttle_caches() == []
+
+
+def test_w102_backend_without_atomic_checks(settings, tmp_path):
+    use_throttles(settings, "AnyUser")
+    use_cache(
+        settings,
+        {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": tmp_path},
+    )
+    assert ids(checks.check_throttle_caches()) == ["apierrors.W102"]
+
+
+def test_w103_headers_without_middleware(settings):
+    use_throttles(settings, "AnyUser")
+    settings.MIDDLEWARE = ["django.middleware.common.CommonMiddleware"]
+    assert ids(checks.check_rate_limit_headers()) == ["apierrors.W103"]
+    settings.APIERRORS = {**settings.APIERRORS, "RATELIMIT_HEADERS": False}
+    assert checks.check_rate_limit_headers() == []
+
+
+def test_w104_redis_without_socket_timeouts(settings):
+    use_throttles(settings, "AnyUser")
+    config = redis_cache("redis://127.0.0.1:1/0")
+    config["OPTIONS"] = {}
+    use_cache(settings, config)
+    messages = checks.check_throttle_caches()
+    assert ids(messages) == ["apierrors.W104"]
+    assert "SOCKET_CONNECT_TIMEOUT or SOCKET_TIMEOUT" in messages[0].msg
+    use_cache(settings, redis_cache("redis://127.0.0.1:1/0"))
+    assert checks.check_throttle_caches() == []
+
+
+def test_e005_unknown_algorithm_setting(settings):
+    settings.APIERRORS = {"THROTTLE_ALGORITHM": "sliding_log"}
+    messages = checks.check_settings()
+    assert ids(messages) == ["apierrors.E005"]
+    assert "'fixed_window'" in messages[0].msg
+
+
+def test_throttle_with_a_valid_rate_is_not_flagged(settings):
+    use_throttles(settings, "AnyUser")
+    assert checks.check_throttle_rates() == []
