@@ -210,7 +210,10 @@ DEPTHS = [6, 100, 500, 900, 990, 1000, 2000, 100_000]
         ('{{"name": "Deep", "rules": {}}}', "array"),
         ('{{"name": {}, "rules": {{"field": "age", "operator": "gt", "value": 1}}}}', "object"),
         ('{{"name": "Deep", "extra": {}, "rules": {{"not": {{"field": "age"}}}}}}', "object"),
-        ('{{"name": "Deep", "rules": {{"field": "tags", "operator": "in", "value": {}}}}}', "array"),
+        (
+            '{{"name": "Deep", "rules": {{"field": "tags", "operator": "in", "value": {}}}}}',
+            "array",
+        ),
     ],
 )
 def test_deep_nesting_anywhere_is_a_4xx(as_demo, template, kind, depth):
