@@ -5,19 +5,21 @@ Run from the project root::
     .venv/bin/python bench/throttle.py                      # starts a private redis-server
     .venv/bin/python bench/throttle.py --redis-url redis://127.0.0.1:6379/15
 
-Every figure comes from one run on one Redis, through the same django-redis connection
-pool: the median, over several rounds, of the mean cost of many consecutive
-``allow_request`` calls that are all allowed.
+Every figure comes from one run on one Redis: per case, the mean cost of one
+``allow_request`` call (or one PING) over many calls that are all allowed, and the median
+of that over several rounds. The cases take turns in short batches, so that a noisy moment
+on the machine weighs on all of them alike.
 
 - apierrors: ``UserRateLimitThrottle`` with the store's own clock (Redis ``TIME``), the
-  production path. Requests rotate over enough client addresses that no key reaches its
-  limit, so every call is allowed; the first call of each key in a window writes a new
-  window, the rest are the common case.
-- DRF: ``UserRateThrottle`` through the django-redis cache. Its cost grows with the
-  history it keeps, so it runs in steady state: the history is pre-filled with
-  ``limit - 1`` timestamps and its clock advances by ``period / limit`` per call, so each
-  call drops one timestamp and adds one and is always allowed.
-- PING: ``redis.Redis.ping()`` on the same client, the floor of any Redis round trip.
+  production path. Requests rotate over 256 client addresses, and keys are renamed before
+  any client reaches its limit, so every call is allowed; the first call of a key in a
+  window starts the window, the others are the common case.
+- DRF: ``UserRateThrottle`` through the same django-redis cache. Its cost grows with the
+  history it keeps, so it runs in steady state, as for a client just under the limit: the
+  history is pre-filled with 99% of ``limit`` timestamps and the clock advances so that
+  each call drops one timestamp and adds one, and is always allowed.
+- PING: ``redis.Redis.ping()`` on the django-redis client, the floor of any Redis round
+  trip through redis-py.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 GENERATIONS = itertools.count()
+PREFIX = f"apierrors-bench-{os.getpid()}"
 
 
 def start_redis() -> tuple[str, subprocess.Popen[bytes]]:
@@ -83,7 +86,8 @@ def configure(redis_url: str) -> None:
             }
         },
         REST_FRAMEWORK={"DEFAULT_AUTHENTICATION_CLASSES": [], "UNAUTHENTICATED_USER": None},
-        APIERRORS={"THROTTLE_KEY_PREFIX": "bench"},
+        # Keys of their own, removed at the end: --redis-url may name a Redis in use.
+        APIERRORS={"THROTTLE_KEY_PREFIX": PREFIX},
     )
     django.setup()
 
@@ -152,7 +156,7 @@ def drf(rate: str) -> Case:
     clock = {"now": 2_000_000_000.0}
 
     class Throttle(UserRateThrottle):
-        scope = f"drf_{parsed.limit}_{parsed.period}"
+        scope = f"{PREFIX}-drf-{parsed.limit}-{parsed.period}"
 
     Throttle.rate = f"{parsed.limit}/{ {1: 's', 60: 'm', 3600: 'h', 86400: 'd'}[parsed.period] }"
     Throttle.timer = staticmethod(lambda: clock["now"])  # type: ignore[assignment]
@@ -197,7 +201,6 @@ def measure(iterations: int, rounds: int, batch: int) -> None:
     from django_redis import get_redis_connection
 
     client = get_redis_connection("default")
-    client.flushdb()
 
     def ping(n: int) -> None:
         for _ in range(n):
@@ -228,6 +231,8 @@ def measure(iterations: int, rounds: int, batch: int) -> None:
         for name, seconds in spent.items():
             samples[name].append(seconds / (iterations // batch * batch) * 1e6)
     cost = {name: statistics.median(values) for name, values in samples.items()}
+    for key in client.scan_iter(match=f"*{PREFIX}*", count=1000):
+        client.delete(key)
     report(cost, client, iterations, rounds, rates)
 
 
