@@ -25,11 +25,12 @@ Only this module imports drf-spectacular; the rest of apierrors works without it
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
 from django.core.exceptions import ImproperlyConfigured
+from django.core.validators import ProhibitNullCharactersValidator
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.plumbing import ComponentRegistry, ResolvedComponent
@@ -407,6 +408,48 @@ def rejects_unknown_fields(serializer: Any) -> bool:
     return issubclass(serializer_class, RejectUnknownFieldsMixin) or conf.REJECT_UNKNOWN_FIELDS
 
 
+# What DRF's CharField refuses beyond maxLength and minLength, as JSON Schema patterns: a NUL
+# character (its ProhibitNullCharactersValidator), and, where it trims whitespace and refuses
+# blanks, text of whitespace only. Documented so that a schema-valid body is not refused.
+NO_NUL_PATTERN = "^[^\\x00]*$"
+NOT_BLANK_PATTERN = "^[^\\x00]*[^\\s\\x00][^\\x00]*$"
+
+
+def text_pattern(text: serializers.Field[Any, Any, Any, Any]) -> str | None:
+    """The pattern a ``CharField`` of a request body holds its input to, or ``None``."""
+    if not isinstance(text, serializers.CharField) or text.read_only:
+        return None
+    if not any(isinstance(v, ProhibitNullCharactersValidator) for v in text.validators):
+        return None
+    if text.trim_whitespace and not text.allow_blank:
+        return NOT_BLANK_PATTERN
+    return NO_NUL_PATTERN
+
+
+def constrain_text_fields(serializer: Any, schema: dict[str, Any]) -> None:
+    """Give the plain text properties of a request component the pattern their field checks.
+
+    Properties with a format, an enum or a pattern of their own (e-mail, URL, regex and
+    choice fields) are left as drf-spectacular wrote them.
+    """
+    instance = serializer() if isinstance(serializer, type) else serializer
+    fields = getattr(instance, "fields", None)
+    properties = schema.get("properties", {})
+    if not isinstance(fields, Mapping):
+        return
+    for name, serializer_field in fields.items():
+        prop = properties.get(name)
+        pattern = text_pattern(serializer_field)
+        if (
+            pattern is None
+            or not isinstance(prop, dict)
+            or prop.get("type") != "string"
+            or {"format", "enum", "pattern"} & set(prop)
+        ):
+            continue
+        prop["pattern"] = pattern
+
+
 def validation_outcomes(*, reject_unknown_fields: bool) -> list[Outcome]:
     """The 422 answers of an operation that validates a body; INVALID_FIELD when unknown
     fields are refused."""
@@ -505,12 +548,11 @@ class AutoSchema(SpectacularAutoSchema):
             serializer, direction, bypass_extensions
         )
         schema = component.schema if component else None
-        if (
-            isinstance(schema, dict)
-            and schema.get("type") == "object"
-            and rejects_unknown_fields(serializer)
-        ):
-            schema["additionalProperties"] = False
+        if isinstance(schema, dict) and schema.get("type") == "object":
+            if rejects_unknown_fields(serializer):
+                schema["additionalProperties"] = False
+            if direction == "request":
+                constrain_text_fields(serializer, schema)
         return component
 
     # Components ---------------------------------------------------------------------------

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from django.db import models
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import ErrorDetail
@@ -30,12 +29,46 @@ class EmptySerializer(StrictSerializer):
     """The body of an action that takes none: ``{}`` or nothing, any key is INVALID_FIELD."""
 
 
+# EmptySerializer in the schema: drf-spectacular leaves a serializer without fields out, but
+# the action still reads the body (400, 415, and 422 INVALID_FIELD for any key).
+EMPTY_BODY = {
+    "application/json": {
+        "type": "object",
+        "description": "Nothing, or an empty object.",
+        "additionalProperties": False,
+    }
+}
+
+
+class TextField(serializers.CharField):
+    """A ``CharField`` that takes only JSON strings. DRF's turns numbers into text, which a
+    client reading ``type: string`` in the schema cannot expect; here they are INVALID_FORMAT."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class IdField(serializers.IntegerField):
+    """An id: a JSON integer from 1 to ``MAX_ID``. DRF's ``IntegerField`` also takes
+    ``"12"`` and ``12.0``, which the schema (``type: integer``) does not promise."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(min_value=1, max_value=MAX_ID, **kwargs)
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 def duplicate_name(message: str) -> ErrorDetail:
     """The detail of a name already taken: its code makes the answer 409 DUPLICATE_RESOURCE."""
     return ErrorDetail(message, code=codes.DUPLICATE_RESOURCE.code)
 
 
-@extend_schema_field(OpenApiTypes.INT)
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
 class OwnedRelatedField(serializers.PrimaryKeyRelatedField[Any]):
     """A reference by id to one of the requesting user's objects.
 
@@ -50,7 +83,13 @@ class OwnedRelatedField(serializers.PrimaryKeyRelatedField[Any]):
             {"does_not_exist": f"{label} {{pk_value}} does not exist or is not yours."},
         )
         super().__init__(**kwargs)
-        self.id_field = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+        self.id_field = IdField()
+
+    def run_validation(self, data: Any = serializers.empty) -> Any:
+        # DRF reads "" as null for related fields; the schema says integer or null.
+        if data == "":
+            self.id_field.fail("invalid")
+        return super().run_validation(data)
 
     def to_internal_value(self, data: Any) -> Any:
         return super().to_internal_value(self.id_field.run_validation(data))

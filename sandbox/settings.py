@@ -108,7 +108,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": throttle_rates(os.environ.get("SANDBOX_THROTTLE_RATES", "")),
     "DEFAULT_PAGINATION_CLASS": "sandbox.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "apierrors.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
 }
 

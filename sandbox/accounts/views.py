@@ -8,6 +8,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apierrors.contrib import simplejwt_views
+from apierrors.exceptions import TokenExpired, Unauthorized
+from apierrors.openapi import raises
 from apierrors.throttling import AnonRateLimitThrottle
 from sandbox.accounts.serializers import (
     ScopedTokenObtainPairSerializer,
@@ -28,11 +30,13 @@ class TokenView(simplejwt_views.TokenObtainPairView):
     serializer_class = ScopedTokenObtainPairSerializer
     throttle_classes = [TokenThrottle]
 
+    @raises(Unauthorized)
     @extend_schema(request=ScopedTokenObtainPairSerializer, responses=TOKEN_PAIR)
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().post(request, *args, **kwargs)
 
 
+@raises(Unauthorized, TokenExpired)
 class TokenRefreshView(simplejwt_views.TokenRefreshView):
     """Exchange a refresh token for a new access token with the same scopes."""
 

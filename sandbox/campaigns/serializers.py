@@ -10,7 +10,7 @@ from rest_framework.exceptions import ErrorDetail
 
 from apierrors import codes
 from sandbox.campaigns.models import Campaign
-from sandbox.resources import OwnedRelatedField, StrictSerializer, duplicate_name
+from sandbox.resources import OwnedRelatedField, StrictSerializer, TextField, duplicate_name
 from sandbox.segments.models import Segment
 
 # How far ahead a campaign may be scheduled.
@@ -22,14 +22,14 @@ class CampaignSerializer(StrictSerializer):
     actions; segmentId names one of the owner's segments."""
 
     id = serializers.IntegerField(read_only=True)
-    name = serializers.CharField(max_length=100)
-    subject = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    body = serializers.CharField(max_length=20000, required=False, allow_blank=True)
+    name = TextField(max_length=100)
+    subject = TextField(max_length=200, required=False, allow_blank=True)
+    body = TextField(max_length=20000, required=False, allow_blank=True)
     segmentId = OwnedRelatedField(
         source="segment", model=Segment, label="Segment", required=False, allow_null=True
     )
-    status = serializers.CharField(read_only=True)
-    sendAt = serializers.DateTimeField(source="send_at", read_only=True)
+    status = serializers.ChoiceField(choices=Campaign.STATUSES, read_only=True)
+    sendAt = serializers.DateTimeField(source="send_at", read_only=True, allow_null=True)
     owner = serializers.CharField(source="owner.username", read_only=True)
     createdAt = serializers.DateTimeField(source="created_at", read_only=True)
     updatedAt = serializers.DateTimeField(source="updated_at", read_only=True)

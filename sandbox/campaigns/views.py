@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.db import transaction
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -11,13 +11,18 @@ from rest_framework.throttling import BaseThrottle
 from apierrors.exceptions import (
     CampaignAlreadyActive,
     CampaignNotScheduled,
+    DuplicateResource,
+    Forbidden,
+    InvalidField,
+    InvalidSchedule,
     ResourceConflict,
     SegmentRequired,
 )
+from apierrors.openapi import raises
 from sandbox.accounts import scopes
 from sandbox.campaigns.models import Campaign
 from sandbox.campaigns.serializers import CampaignSerializer, ScheduleSerializer
-from sandbox.resources import EmptySerializer, OwnedViewSet
+from sandbox.resources import EMPTY_BODY, EmptySerializer, OwnedViewSet
 from sandbox.segments.models import Segment
 from sandbox.throttles import CampaignWriteThrottle
 
@@ -42,6 +47,7 @@ def ensure_segment(campaign: Campaign, doing: str) -> None:
         )
 
 
+@extend_schema_view(create=raises(DuplicateResource))
 class CampaignViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -64,6 +70,7 @@ class CampaignViewSet(
     def get_throttles(self) -> list[BaseThrottle]:
         return [*super().get_throttles(), CampaignWriteThrottle()]
 
+    @raises(Forbidden, CampaignAlreadyActive, ResourceConflict, DuplicateResource, SegmentRequired)
     def partial_update(self, request: Request, pk: str) -> Response:
         with transaction.atomic():
             campaign = self.get_object(for_update=True)
@@ -76,6 +83,7 @@ class CampaignViewSet(
                 ensure_segment(campaign, "scheduling")
         return Response(serializer.data)
 
+    @raises(Forbidden, CampaignAlreadyActive)
     def destroy(self, request: Request, pk: str) -> Response:
         with transaction.atomic():
             campaign = self.get_object(for_update=True)
@@ -87,6 +95,7 @@ class CampaignViewSet(
             campaign.delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
 
+    @raises(Forbidden, CampaignAlreadyActive, ResourceConflict, SegmentRequired, InvalidSchedule)
     @extend_schema(request=ScheduleSerializer, responses=CampaignSerializer)
     @action(detail=True, methods=["post"])
     def schedule(self, request: Request, pk: str) -> Response:
@@ -103,7 +112,15 @@ class CampaignViewSet(
             campaign.save(update_fields=["send_at", "status", "updated_at"])
         return Response(self.get_serializer(campaign).data)
 
-    @extend_schema(request=EmptySerializer, responses=CampaignSerializer)
+    @raises(
+        Forbidden,
+        CampaignAlreadyActive,
+        CampaignNotScheduled,
+        ResourceConflict,
+        SegmentRequired,
+        InvalidField,
+    )
+    @extend_schema(request=EMPTY_BODY, responses=CampaignSerializer)
     @action(detail=True, methods=["post"])
     def activate(self, request: Request, pk: str) -> Response:
         """Start sending a scheduled (or resume a paused) campaign."""
@@ -123,7 +140,8 @@ class CampaignViewSet(
             campaign.save(update_fields=["status", "updated_at"])
         return Response(self.get_serializer(campaign).data)
 
-    @extend_schema(request=EmptySerializer, responses=CampaignSerializer)
+    @raises(Forbidden, ResourceConflict, InvalidField)
+    @extend_schema(request=EMPTY_BODY, responses=CampaignSerializer)
     @action(detail=True, methods=["post"])
     def pause(self, request: Request, pk: str) -> Response:
         """Stop sending an active campaign."""

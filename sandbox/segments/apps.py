@@ -9,3 +9,7 @@ class SegmentsConfig(AppConfig):
     name = "sandbox.segments"
     label = "segments"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Registers the rule tree's schema with drf-spectacular.
+        from sandbox.segments import openapi  # noqa: F401

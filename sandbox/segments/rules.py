@@ -109,7 +109,8 @@ def _number(value: object) -> float:
         raise ValueProblem("The value must be a number.")
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueProblem("The value must be a finite number.")
-    return float(value)
+    # Not converted: an integer too large for a float still compares exactly.
+    return value
 
 
 def _number_range(value: object) -> tuple[float, float]:

@@ -3,29 +3,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from sandbox.resources import StrictSerializer, duplicate_name
+from sandbox.resources import StrictSerializer, TextField, duplicate_name
 from sandbox.segments import rules
 from sandbox.segments.models import Segment
 
 
-@extend_schema_field(
-    {
-        "type": "object",
-        "description": "A rule tree: {all: [...]}, {any: [...]}, {not: {...}} or a condition "
-        "{field, operator, value}. GET /api/v1/segments/fields/ lists fields and operators.",
-        "example": {
-            "all": [
-                {"field": "country", "operator": "eq", "value": "US"},
-                {"field": "age", "operator": "gte", "value": 18},
-            ]
-        },
-    }
-)
 class RulesField(serializers.Field[Any, Any, Any, Any]):
-    """A rule tree, checked by ``sandbox.segments.rules`` with a detail per problem."""
+    """A rule tree, checked by ``sandbox.segments.rules`` with a detail per problem; its
+    schema is ``SegmentRule`` (``sandbox.segments.openapi``)."""
 
     def to_internal_value(self, data: Any) -> Any:
         detail = rules.error_detail(data)
@@ -41,8 +28,8 @@ class SegmentSerializer(StrictSerializer):
     """A segment: a named rule tree over contact fields; names are unique per owner."""
 
     id = serializers.IntegerField(read_only=True)
-    name = serializers.CharField(max_length=100)
-    description = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    name = TextField(max_length=100)
+    description = TextField(max_length=2000, required=False, allow_blank=True)
     rules = RulesField()
     owner = serializers.CharField(source="owner.username", read_only=True)
     createdAt = serializers.DateTimeField(source="created_at", read_only=True)

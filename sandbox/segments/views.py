@@ -1,13 +1,21 @@
 from __future__ import annotations
 
 from django.db import transaction
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apierrors.exceptions import ResourceConflict
+from apierrors.exceptions import (
+    DuplicateResource,
+    Forbidden,
+    InvalidOperator,
+    InvalidSegmentRule,
+    ResourceConflict,
+    UnknownField,
+)
+from apierrors.openapi import raises
 from sandbox.accounts import scopes
 from sandbox.campaigns.models import Campaign
 from sandbox.resources import OwnedViewSet
@@ -19,7 +27,11 @@ from sandbox.segments.serializers import (
     SegmentSerializer,
 )
 
+# What a rule tree can be refused with, beside the generic validation codes.
+RULE_ERRORS = (UnknownField, InvalidOperator, InvalidSegmentRule)
 
+
+@extend_schema_view(create=raises(*RULE_ERRORS, DuplicateResource))
 class SegmentViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -41,6 +53,7 @@ class SegmentViewSet(
         "check_rules": [scopes.SEGMENTS_READ],
     }
 
+    @raises(Forbidden, *RULE_ERRORS, DuplicateResource)
     def partial_update(self, request: Request, pk: str) -> Response:
         segment = self.get_object()
         self.check_owner(segment)
@@ -49,6 +62,7 @@ class SegmentViewSet(
         serializer.save()
         return Response(serializer.data)
 
+    @raises(Forbidden, ResourceConflict)
     def destroy(self, request: Request, pk: str) -> Response:
         with transaction.atomic():
             # Locked so that no campaign can be scheduled onto it between check and delete.
@@ -68,6 +82,7 @@ class SegmentViewSet(
             segment.delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
 
+    @raises(*RULE_ERRORS)
     @extend_schema(request=RulesCheckSerializer, responses=RulesCheckResultSerializer)
     @action(detail=False, methods=["post"], url_path="validate")
     def check_rules(self, request: Request) -> Response:

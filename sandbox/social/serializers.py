@@ -4,7 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from sandbox.resources import StrictSerializer
+from sandbox.resources import StrictSerializer, TextField
 from sandbox.social.models import Connection
 from sandbox.social.platform import PLATFORMS
 
@@ -16,7 +16,7 @@ class ConnectionSerializer(StrictSerializer):
 
     id = serializers.IntegerField(read_only=True)
     platform = serializers.ChoiceField(choices=sorted(PLATFORMS))
-    accessToken = serializers.CharField(source="access_token", max_length=500, write_only=True)
+    accessToken = TextField(source="access_token", max_length=500, write_only=True)
     expiresAt = serializers.DateTimeField(source="expires_at")
     simulate = serializers.ChoiceField(
         choices=[Connection.OUTAGE, Connection.RATE_LIMITED],
@@ -35,6 +35,6 @@ class PostSerializer(StrictSerializer):
     id = serializers.IntegerField(read_only=True)
     connectionId = serializers.IntegerField(source="connection_id", read_only=True)
     platform = serializers.CharField(source="connection.platform", read_only=True)
-    content = serializers.CharField(max_length=10000)
+    content = TextField(max_length=10000)
     externalId = serializers.CharField(source="external_id", read_only=True)
     publishedAt = serializers.DateTimeField(source="published_at", read_only=True)

@@ -18,6 +18,7 @@ from apierrors.exceptions import (
     PublishingFailed,
     RateLimitExceeded,
 )
+from apierrors.openapi import raises
 from sandbox.accounts import scopes
 from sandbox.resources import OwnedViewSet
 from sandbox.social import platform
@@ -40,6 +41,7 @@ class ConnectionViewSet(
     def get_queryset(self) -> QuerySet[Connection]:
         return Connection.objects.filter(owner=self.request.user)
 
+    @raises(ConnectionExpired, ContentRejected, PublishingFailed, RateLimitExceeded)
     @extend_schema(request=PostSerializer, responses={201: PostSerializer})
     @action(detail=True, methods=["post"])
     def posts(self, request: Request, pk: str) -> Response:

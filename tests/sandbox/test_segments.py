@@ -256,8 +256,8 @@ def deep(levels: int) -> Any:
             "INVALID_SEGMENT_RULE",
             422,
         ),
-        # DRF's CharField takes numbers as text, so only the rules are wrong here.
-        ({"name": 5, "rules": []}, "INVALID_SEGMENT_RULE", 422),
+        # A number is not text (the schema says string): both fields are wrong.
+        ({"name": 5, "rules": []}, "VALIDATION_ERROR", 422),
         ({"name": ["x"], "description": {"a": 1}, "rules": "US"}, "VALIDATION_ERROR", 422),
         ({"name": "x" * 101, "rules": RULES}, "INVALID_FORMAT", 422),
         ({"name": "N\x00UL", "rules": RULES}, "INVALID_FORMAT", 422),

@@ -1,0 +1,132 @@
+"""Schemathesis, driven in process through Hypothesis.
+
+Schemathesis's pytest loader does not run on pytest 9, so the tests draw cases from each
+operation's Hypothesis strategy and call the Django application through Schemathesis's WSGI
+transport, with every response check on. ``run`` does that for one operation;
+``check_response`` validates one hand-made request (the steps of a stateful sequence).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import schemathesis
+from django.core.wsgi import get_wsgi_application
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.config import SchemathesisConfig
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    positive_data_acceptance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+# Every check that judges one response against the schema.
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    positive_data_acceptance,
+    negative_data_rejection,
+]
+
+
+def load(schema: dict[str, Any], *, accepted: Sequence[int | str] = ()) -> Any:
+    """The schema, bound to the Django application in process.
+
+    ``accepted`` adds statuses that a schema-valid request may get besides Schemathesis's
+    defaults (2xx, 401, 403, 404, 409, 429): for rules JSON Schema cannot state. The
+    credentials are the caller's (``headers`` of ``run``), not generated, so that the
+    requests reach the views rather than stop at authentication.
+    """
+    statuses = ["2xx", "3xx", "401", "403", "404", "409", "429", *map(str, accepted)]
+    config = SchemathesisConfig.from_dict(
+        {
+            "checks": {"positive_data_acceptance": {"expected-statuses": statuses}},
+            "generation": {"with-security-parameters": False},
+        }
+    )
+    loaded = schemathesis.openapi.from_dict(schema, config=config)
+    loaded.app = get_wsgi_application()
+    return loaded
+
+
+def operations(loaded: Any) -> dict[str, Any]:
+    """The schema's operations by label (``POST /api/v1/segments/``)."""
+    found = [result.ok() for result in loaded.get_all_operations()]
+    return {operation.label: operation for operation in found}
+
+
+def run(
+    operation: Any,
+    *,
+    headers: Mapping[str, str],
+    max_examples: int,
+    extra_checks: Sequence[Callable[..., Any]] = (),
+    modes: Sequence[GenerationMode] = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE),
+    path_parameters: st.SearchStrategy[dict[str, Any]] | None = None,
+) -> None:
+    """Call ``operation`` with ``max_examples`` generated requests per mode, each checked.
+
+    ``path_parameters`` draws the path (ids of objects that exist, say); without it they
+    are generated too. The run is derandomized, so a failure repeats on every run.
+    """
+    for mode in modes:
+        if mode.is_negative and not negatable(operation, fixed_path=path_parameters is not None):
+            continue
+        if path_parameters is None:
+            strategy = operation.as_strategy(generation_mode=mode)
+        else:
+            strategy = path_parameters.flatmap(
+                lambda fixed, mode=mode: operation.as_strategy(
+                    generation_mode=mode, path_parameters=fixed
+                )
+            )
+
+        @given(case=strategy)
+        @hypothesis_settings(
+            max_examples=max_examples,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
+        )
+        def call(case: Any) -> None:
+            case.call_and_validate(headers=dict(headers), checks=[*CHECKS, *extra_checks])
+
+        call()
+
+
+def negatable(operation: Any, *, fixed_path: bool) -> bool:
+    """Whether a request to ``operation`` has a part to make invalid: a body, a query
+    parameter, or a path parameter that is generated."""
+    return bool(
+        list(operation.body)
+        or list(operation.query)
+        or (list(operation.path_parameters) and not fixed_path)
+    )
+
+
+def check_response(
+    operation: Any,
+    *,
+    headers: Mapping[str, str],
+    body: Any = None,
+    path_parameters: Mapping[str, Any] | None = None,
+) -> Any:
+    """Send one request to ``operation`` and check its response; returns the response."""
+    kwargs: dict[str, Any] = {"path_parameters": dict(path_parameters or {})}
+    if body is not None:
+        kwargs["body"] = body
+        kwargs["media_type"] = "application/json"
+    case = operation.Case(**kwargs)
+    return case.call_and_validate(headers=dict(headers), checks=CHECKS)
