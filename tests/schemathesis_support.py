@@ -40,18 +40,30 @@ CHECKS = [
 ]
 
 
-def load(schema: dict[str, Any], *, accepted: Sequence[int | str] = ()) -> Any:
+def load(
+    schema: dict[str, Any],
+    *,
+    accepted: Sequence[int | str] = (),
+    failures: Sequence[int | str] = (),
+) -> Any:
     """The schema, bound to the Django application in process.
 
     ``accepted`` adds statuses that a schema-valid request may get besides Schemathesis's
-    defaults (2xx, 401, 403, 404, 409, 429): for rules JSON Schema cannot state. The
+    defaults (2xx, 401, 403, 404, 409, 429): for rules JSON Schema cannot state.
+    ``failures`` lists the 5xx statuses that are documented answers, not server errors
+    (502 when an upstream fails); every other 5xx fails ``not_a_server_error``. The
     credentials are the caller's (``headers`` of ``run``), not generated, so that the
     requests reach the views rather than stop at authentication.
     """
     statuses = ["2xx", "3xx", "401", "403", "404", "409", "429", *map(str, accepted)]
     config = SchemathesisConfig.from_dict(
         {
-            "checks": {"positive_data_acceptance": {"expected-statuses": statuses}},
+            "checks": {
+                "positive_data_acceptance": {"expected-statuses": statuses},
+                "not_a_server_error": {
+                    "expected-statuses": ["2xx", "3xx", "4xx", *map(str, failures)]
+                },
+            },
             "generation": {"with-security-parameters": False},
         }
     )

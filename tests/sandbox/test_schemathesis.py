@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import strategies as st
 
@@ -147,7 +149,7 @@ def test_operation_conforms(
     headers: dict[str, str],
 ) -> None:
     accepted = [422] if label in STATE_RULES else []
-    operation = support.operations(support.load(schema, accepted=accepted))[label]
+    operation = support.operations(support.load(schema, accepted=accepted, failures=[502]))[label]
     checks = [refused_only_for_unstated_rules]
     support.run(operation, headers=headers, max_examples=MAX_EXAMPLES, extra_checks=checks)
     if "{id}" in label:
@@ -160,3 +162,107 @@ def test_operation_conforms(
             path_parameters=ids,
             extra_checks=checks,
         )
+
+
+# Sequences: each step's answer is checked against the schema like the generated ones.
+
+
+def later(days: int) -> str:
+    return (timezone.now() + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@pytest.mark.usefixtures("roomy_throttles")
+def test_campaign_life_cycle(schema: dict[str, Any], headers: dict[str, str]) -> None:
+    ops = support.operations(support.load(schema))
+
+    def step(label: str, status: int, body: Any = None, **path: Any) -> Any:
+        response = support.check_response(
+            ops[label], headers=headers, body=body, path_parameters=path
+        )
+        assert response.status_code == status, response.content
+        return json.loads(response.content) if response.content else None
+
+    rules = {"all": [{"field": "age", "operator": "between", "value": [18, 65]}]}
+    segment = step("POST /api/v1/segments/", 201, {"name": "Working age", "rules": rules})
+    campaign = step("POST /api/v1/campaigns/", 201, {"name": "Autumn", "segmentId": segment["id"]})
+    assert campaign["sendAt"] is None
+    step("POST /api/v1/campaigns/{id}/activate/", 409, id=campaign["id"])  # not scheduled
+    step("POST /api/v1/campaigns/{id}/schedule/", 422, {"sendAt": later(-1)}, id=campaign["id"])
+    scheduled = step(
+        "POST /api/v1/campaigns/{id}/schedule/", 200, {"sendAt": later(7)}, id=campaign["id"]
+    )
+    assert scheduled["status"] == "scheduled"
+    step("PATCH /api/v1/campaigns/{id}/", 422, {"segmentId": None}, id=campaign["id"])
+    step("DELETE /api/v1/segments/{id}/", 409, id=segment["id"])  # a live campaign uses it
+    step("POST /api/v1/campaigns/{id}/activate/", 422, {"extra": 1}, id=campaign["id"])
+    active = step("POST /api/v1/campaigns/{id}/activate/", 200, {}, id=campaign["id"])
+    assert active["status"] == "active"
+    step("POST /api/v1/campaigns/{id}/activate/", 409, id=campaign["id"])
+    step("PATCH /api/v1/campaigns/{id}/", 409, {"subject": "Later"}, id=campaign["id"])
+    step("DELETE /api/v1/campaigns/{id}/", 409, id=campaign["id"])
+    step("POST /api/v1/campaigns/{id}/pause/", 200, id=campaign["id"])
+    step("POST /api/v1/campaigns/{id}/pause/", 409, id=campaign["id"])
+    step("DELETE /api/v1/campaigns/{id}/", 204, id=campaign["id"])
+    step("DELETE /api/v1/segments/{id}/", 204, id=segment["id"])
+    step("GET /api/v1/segments/{id}/", 404, id=segment["id"])
+
+
+@pytest.mark.usefixtures("roomy_throttles")
+def test_publishing_failures(schema: dict[str, Any], headers: dict[str, str]) -> None:
+    # 502 PUBLISHING_FAILED is the documented answer to a platform outage.
+    ops = support.operations(support.load(schema, failures=[502]))
+
+    def connect(**fields: Any) -> int:
+        body = {"platform": "chirp", "accessToken": "t0ken", "expiresAt": later(1), **fields}
+        response = support.check_response(
+            ops["POST /api/v1/social/connections/"], headers=headers, body=body
+        )
+        assert response.status_code == 201, response.content
+        pk: int = json.loads(response.content)["id"]
+        return pk
+
+    def post(connection: int, content: str, status: int) -> Any:
+        response = support.check_response(
+            ops["POST /api/v1/social/connections/{id}/posts/"],
+            headers=headers,
+            body={"content": content},
+            path_parameters={"id": connection},
+        )
+        assert response.status_code == status, response.content
+        return response
+
+    current = connect()
+    post(current, "Hello", 201)
+    post(current, "free money inside", 422)
+    post(current, "x" * 281, 422)
+    post(connect(expiresAt=later(-1)), "Hello", 409)
+    post(connect(simulate="outage"), "Hello", 502)
+    limited = post(connect(simulate="rateLimited"), "Hello", 429)
+    assert limited.headers["retry-after"] == ["30"]
+    for _ in range(4):
+        post(current, "Again", 201)
+    post(current, "Once too often", 429)
+
+
+def test_throttled_answers_conform(
+    schema: dict[str, Any], headers: dict[str, str], settings: Any
+) -> None:
+    # The real quotas, tiny: the 429 of the throttles and their headers as documented.
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            "token": "1/minute",
+            "user": "2/hour",
+        },
+    }
+    ops = support.operations(support.load(schema))
+    token = ops["POST /api/v1/auth/token/"]
+    credentials = {"username": "demo", "password": "demo-password"}
+    assert support.check_response(token, headers={}, body=credentials).status_code == 200
+    refused = support.check_response(token, headers={}, body=credentials)
+    assert refused.status_code == 429
+    assert int(refused.headers["retry-after"][0]) >= 1
+    segments = ops["GET /api/v1/segments/"]
+    statuses = [support.check_response(segments, headers=headers).status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
