@@ -1,0 +1,88 @@
+"""Sentinel failover seen through the sandbox's throttled views (the store-level test is
+tests/test_ratelimit_redis.py::test_sentinel_client_follows_a_failover).
+
+A primary, a replica and one ``redis-server --sentinel``; the sandbox's throttles use
+django-redis's ``SentinelClient``. After ``SENTINEL FAILOVER`` the views keep answering
+(a request caught mid-failover passes unthrottled, ``FAIL_OPEN``), and once the throttle
+finds the new primary the user's count carries on from the replicated value instead of
+starting over: the quota survives the failover.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from typing import Any
+
+import pytest
+import redis
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from rest_framework.test import APIClient
+
+from sandbox.accounts.tokens import access_token_for
+from tests.fixtures.services import start_redis
+from tests.test_ratelimit_redis import Sentinel
+from tests.throttle_app.helpers import redis_cache, set_rates
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db]
+
+SEGMENTS = "/api/v1/segments/"
+
+
+def remaining(client: APIClient) -> int | None:
+    response = client.get(SEGMENTS)
+    assert response.status_code == 200, response.content
+    value = response.headers.get("X-RateLimit-Remaining")
+    return None if value is None else int(value)
+
+
+def test_throttle_follows_the_new_primary_and_keeps_the_count(settings: Any) -> None:
+    primary = start_redis()
+    replica = start_redis(["--replicaof", "127.0.0.1", str(primary.port)])
+    service = f"sandbox{primary.port}"
+    sentinel = Sentinel(primary.port, service)
+    try:
+        settings.CACHES = {
+            "default": redis_cache(
+                f"redis://{service}/0",
+                CLIENT_CLASS="django_redis.client.SentinelClient",
+                CONNECTION_FACTORY="django_redis.pool.SentinelConnectionFactory",
+                SENTINELS=[("127.0.0.1", sentinel.port)],
+            )
+        }
+        set_rates(settings, user="100/hour", anon="100/hour", **{"campaign-writes": "100/hour"})
+        call_command("seed_demo", stdout=io.StringIO())
+        demo = get_user_model().objects.get(username="demo")
+        client = APIClient(raise_request_exception=False)
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {access_token_for(demo)}")
+        hour = int(time.time()) // 3600
+
+        assert [remaining(client) for _ in range(3)] == [99, 98, 97]
+        replica_client = redis.Redis.from_url(replica.url)
+        primary_client = redis.Redis.from_url(primary.url)
+        # The replica holds the count before it is promoted.
+        sentinel.wait(lambda: primary_client.execute_command("WAIT", 1, 1000) >= 1)
+        sentinel.wait(lambda: sentinel.client.execute_command("SENTINEL", "REPLICAS", service))
+        sentinel.client.execute_command("SENTINEL", "FAILOVER", service)
+        sentinel.wait(
+            lambda: (
+                replica_client.info("replication")["role"] == "master"
+                and primary_client.info("replication")["role"] == "slave"
+            )
+        )
+        # Every request is answered while the throttle looks for the new primary; once it
+        # has found it, the count continues where the old primary left it.
+        counted = sentinel.wait(lambda: remaining(client), timeout=20)
+        if int(time.time()) // 3600 == hour:
+            assert counted <= 96
+        later = remaining(client)
+        assert later is not None
+        assert later == counted - 1
+        assert replica_client.dbsize() > 0
+        replica_client.close()
+        primary_client.close()
+    finally:
+        sentinel.stop()
+        replica.stop()
+        primary.stop()
