@@ -78,7 +78,7 @@ STATE_RULES: dict[str, set[str]] = {
     "POST /api/v1/social/connections/{id}/posts/": {"CONTENT_REJECTED"},
 }
 
-MAX_EXAMPLES = 25
+MAX_EXAMPLES = 40
 
 
 def refused_only_for_unstated_rules(ctx: Any, response: Any, case: Any) -> None:
