@@ -41,7 +41,8 @@ for i = 1, #KEYS do
   local count = value % span
   if value - count ~= code * span then
     count = 1
-    redis.call("SET", KEYS[i], code * span + 1, "PX", math.ceil((reset - now) / 1000) + slack)
+    local ttl = math.ceil((reset - now) / 1000) + slack
+    redis.call("SET", KEYS[i], string.format("%d", code * span + 1), "PX", string.format("%d", ttl))
   end
   if count > limit then
     out[1] = 0

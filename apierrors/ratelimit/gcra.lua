@@ -45,8 +45,9 @@ for i = 1, #KEYS do
 end
 for i = 1, #KEYS do
   if out[1] == 1 then
-    -- A whole number below 2^53 goes over as its plain digits.
-    redis.call("SET", KEYS[i], tats[i], "PX", math.ceil((tats[i] - now) / 1000) + slack)
+    -- Arguments as strings: Redis converts a Lua number more slowly than Lua formats it.
+    local ttl = math.ceil((tats[i] - now) / 1000) + slack
+    redis.call("SET", KEYS[i], string.format("%d", tats[i]), "PX", string.format("%d", ttl))
     out[3 * i + 1] = tats[i]
   elseif out[3 * i + 2] == 0 then
     out[3 * i] = out[3 * i] + 1
