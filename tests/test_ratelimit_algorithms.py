@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import threading
 from types import SimpleNamespace
 
 import pytest
@@ -183,3 +184,27 @@ def test_redis_reads_its_own_clock(redis_store, algorithm):
     result = get_store(redis_store).check("x", fresh_plan(["5/m"], algorithm))
     assert result[0] == 1
     assert abs(result[1] - time.time() * MICROS) < 60 * MICROS
+
+
+# Threads -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["memory_store", "redis_store"])
+@pytest.mark.parametrize("algorithm", sorted(ALGORITHMS))
+def test_threads_of_one_process_admit_exactly_the_limit(request, kind, algorithm):
+    store = get_store(request.getfixturevalue(kind))
+    plan = fresh_plan(["100/m", "1000/h"], algorithm)
+    barrier = threading.Barrier(8)
+    admitted = []
+
+    def attempts():
+        barrier.wait(timeout=30)
+        admitted.append(sum(store.check("shared", plan, T0)[0] for _ in range(50)))
+
+    threads = [threading.Thread(target=attempts) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sum(admitted) == 100
+    assert list(store.check("shared", plan, T0))[5] == 900  # the hour lost only the 100
