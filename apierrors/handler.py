@@ -115,6 +115,7 @@ class ExceptionHandler:
     def __call__(self, exc: Exception, context: dict[str, Any]) -> Response:
         request = context.get("request")
         django_request = self.django_request(request)
+        exc = self.throttle_refused(exc, context)
         error = self.convert(exc)
         unexpected = self.is_unexpected(exc, error)
         if unexpected:
@@ -124,6 +125,49 @@ class ExceptionHandler:
         response = self.build_response(error, body, request)
         mark(response, logged=unexpected)
         return response
+
+    # Refusals before the throttles -------------------------------------------------------
+
+    # DRF authenticates and checks permissions before it runs the throttles, so a request
+    # refused there would reach the client without X-RateLimit-* headers, and a client
+    # could try bad credentials without limit.
+    refused_before_throttles: tuple[type[Exception], ...] = (
+        drf.NotAuthenticated,
+        drf.AuthenticationFailed,
+        drf.PermissionDenied,
+        errors.Unauthorized,
+        errors.TokenExpired,
+        errors.InvalidScope,
+        errors.Forbidden,
+    )
+
+    def throttle_refused(self, exc: Exception, context: dict[str, Any]) -> Exception:
+        """Run the view's apierrors throttles for a request refused before they ran.
+
+        The refused request is counted like any other, so its answer carries the
+        rate-limit headers, and a client past its limit is answered 429 instead of 401/403.
+        Views throttled by other classes are left as DRF leaves them.
+        """
+        if not isinstance(exc, self.refused_before_throttles):
+            return exc
+        view, request = context.get("view"), context.get("request")
+        if view is None or not isinstance(request, Request):
+            return exc
+        from apierrors.middleware import RATE_LIMIT_HEADERS_ATTR
+        from apierrors.throttling import RateLimitThrottle
+
+        if getattr(request._request, RATE_LIMIT_HEADERS_ATTR, None) is not None:
+            return exc  # the throttles ran already (a refusal from inside the view)
+        throttles = view.get_throttles()
+        if not throttles or not all(isinstance(t, RateLimitThrottle) for t in throttles):
+            return exc
+        try:
+            view.check_throttles(request)
+        except drf.Throttled as throttled:
+            return throttled
+        except errors.ServiceUnavailable:
+            return exc  # a store outage with FAIL_OPEN off: the refusal still stands
+        return exc
 
     # Convert -----------------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core.cache import caches
 from rest_framework.test import APIClient
 
 pytest_plugins = ["tests.fixtures.services"]
@@ -10,3 +11,9 @@ pytest_plugins = ["tests.fixtures.services"]
 def api_client() -> APIClient:
     """A client that returns 500 responses instead of re-raising the view's exception."""
     return APIClient(raise_request_exception=False)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_default_cache() -> None:
+    """Each test starts with no rate-limit state: user ids and addresses repeat across tests."""
+    caches["default"].clear()

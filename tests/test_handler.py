@@ -4,6 +4,7 @@ import json
 import logging
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.signals import got_request_exception
 from django.db import connection
 
@@ -297,3 +298,36 @@ def test_doc_url_when_configured(api_client, settings):
     settings.APIERRORS = {"DOCS_URL": "https://apierrors.example/catalogue.html"}
     error = envelope_of(api_client.get("/t/drf/not_found/"), 404, "RESOURCE_NOT_FOUND")
     assert error["docUrl"] == "https://apierrors.example/catalogue.html#resource-not-found"
+
+
+def test_refusals_before_the_throttles_are_counted_and_carry_headers(api_client):
+    remaining = []
+    for _ in range(3):
+        response = api_client.get("/t/auth/throttled/", REMOTE_ADDR="10.77.0.1")
+        envelope_of(response, 401, "UNAUTHORIZED")
+        assert response["X-RateLimit-Limit"] == "3"
+        assert "Retry-After" not in response
+        remaining.append(response["X-RateLimit-Remaining"])
+    assert remaining == ["2", "1", "0"]
+    # Past the limit, bad credentials are answered 429, not tried once more.
+    response = api_client.get("/t/auth/throttled/", REMOTE_ADDR="10.77.0.1")
+    error = envelope_of(response, 429, "RATE_LIMIT_EXCEEDED")
+    assert response["Retry-After"] == str(error["retryAfter"])
+    assert response["X-RateLimit-Remaining"] == "0"
+
+
+def test_permission_refusal_carries_the_users_headers(api_client):
+    User.objects.create_user("plain", password="pw")
+    api_client.credentials(HTTP_AUTHORIZATION="Basic cGxhaW46cHc=")
+    response = api_client.get("/t/auth/throttled/", REMOTE_ADDR="10.77.0.2")
+    envelope_of(response, 403, "FORBIDDEN")
+    assert response["X-RateLimit-Limit"] == "3"
+    assert response["X-RateLimit-Remaining"] == "2"
+
+
+def test_success_path_counts_once(api_client):
+    User.objects.create_superuser("boss", password="pw")
+    api_client.credentials(HTTP_AUTHORIZATION="Basic Ym9zczpwdw==")
+    response = api_client.get("/t/auth/throttled/", REMOTE_ADDR="10.77.0.3")
+    assert response.status_code == 200
+    assert response["X-RateLimit-Remaining"] == "2"

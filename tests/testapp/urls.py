@@ -8,6 +8,7 @@ urlpatterns = [
     path("code/<str:code>/", views.RaiseCodeView.as_view()),
     path("drf/<str:name>/", views.RaiseDRFView.as_view()),
     path("auth/", views.AuthView.as_view()),
+    path("auth/throttled/", views.ThrottledAuthView.as_view()),
     path("orders/", views.OrderView.as_view()),
     path("orders/bulk/", views.BulkOrderView.as_view()),
     path("orders/strict/", views.StrictOrderView.as_view()),

@@ -14,13 +14,14 @@ from django.views.decorators.csrf import csrf_protect
 from rest_framework import exceptions as drf
 from rest_framework import serializers as drf_serializers
 from rest_framework.authentication import BasicAuthentication, SessionAuthentication
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import IsAdminUser, IsAuthenticated
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apierrors import exceptions as errors
+from apierrors.throttling import UserRateLimitThrottle
 from tests.testapp.models import Holder, Thing
 from tests.testapp.serializers import LooseSerializer, OrderSerializer, StrictOrderSerializer
 
@@ -78,6 +79,21 @@ class RaiseDRFView(APIView):
     def get(self, request: Request, name: str) -> Response:
         logger.info("about to raise %s", name)
         raise DRF_EXCEPTIONS[name]()
+
+
+class ThreePerMinute(UserRateLimitThrottle):
+    rate = "3/minute"
+
+
+class ThrottledAuthView(APIView):
+    """Authenticates, checks permissions, then throttles: DRF's order."""
+
+    authentication_classes = [BasicAuthentication]
+    permission_classes = [IsAdminUser]
+    throttle_classes = [ThreePerMinute]
+
+    def get(self, request: Request) -> Response:
+        return Response({"ok": True})
 
 
 class AuthView(APIView):
