@@ -109,19 +109,12 @@ class RateLimitThrottle(BaseThrottle):
             ) from None
         return configured
 
-    def get_rates(self) -> tuple[str, ...]:
-        rate = self.get_rate()
-        if not rate:
-            return ()
-        if isinstance(rate, str):
-            return (rate,)
-        return tuple(rate)
-
     def get_plan(self) -> Plan | None:
         """The prepared policies of this throttle (``None`` when it has no rate)."""
-        rates = self.get_rates()
-        if not rates:
+        rate = self.get_rate()
+        if not rate:
             return None
+        rates = (rate,) if isinstance(rate, str) else tuple(rate)
         settings = current()
         return plan_for(rates, self.algorithm or settings.algorithm, self.burst, settings.prefix)
 
