@@ -32,6 +32,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import jwt
+from django.db import DatabaseError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions as drf
 from rest_framework.request import Request
@@ -45,6 +46,11 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import Token
 
 from apierrors.exceptions import TokenExpired, Unauthorized
+
+# What reading a signed token's claims can raise besides simplejwt's own TokenError, and
+# what looking its user up can raise.
+TOKEN_FAILURES = (TokenError, OverflowError, ValueError, TypeError)
+USER_LOOKUP_FAILURES = (OverflowError, ValueError, TypeError, DatabaseError)
 
 INVALID_TOKEN_CHALLENGE = 'Bearer error="invalid_token"'
 EXPIRED_TOKEN_CHALLENGE = (
@@ -153,11 +159,21 @@ class JWTAuthentication(authentication.JWTAuthentication):
                 return token_class(raw_token)  # type: ignore[arg-type]
             except ExpiredTokenError:
                 expired.append(token_class)
-            except TokenError:
+            except TOKEN_FAILURES:
+                # A signed token can still carry claims simplejwt cannot read: an ``exp`` of
+                # 10**400 overflows its datetime conversion.
                 continue
         if any(_valid_apart_from_expiry(raw_token, token_class) for token_class in expired):
             raise token_expired()
         raise invalid_token(self.invalid_message)
+
+    def get_user(self, validated_token: Token) -> Any:
+        try:
+            return super().get_user(validated_token)
+        except USER_LOOKUP_FAILURES:
+            # simplejwt hands the user id claim to the ORM as it is: a list, an object, a
+            # string that is not a number or holds a NUL cannot name a user.
+            raise invalid_token(self.invalid_message) from None
 
 
 try:
