@@ -45,6 +45,7 @@ def load(
     *,
     accepted: Sequence[int | str] = (),
     failures: Sequence[int | str] = (),
+    generate_credentials: bool = False,
 ) -> Any:
     """The schema, bound to the Django application in process.
 
@@ -52,8 +53,8 @@ def load(
     defaults (2xx, 401, 403, 404, 409, 429): for rules JSON Schema cannot state.
     ``failures`` lists the 5xx statuses that are documented answers, not server errors
     (502 when an upstream fails); every other 5xx fails ``not_a_server_error``. The
-    credentials are the caller's (``headers`` of ``run``), not generated, so that the
-    requests reach the views rather than stop at authentication.
+    credentials are the caller's (``headers`` of ``run``), so that the requests reach the
+    views rather than stop at authentication, unless ``generate_credentials``.
     """
     statuses = ["2xx", "3xx", "401", "403", "404", "409", "429", *map(str, accepted)]
     config = SchemathesisConfig.from_dict(
@@ -64,7 +65,7 @@ def load(
                     "expected-statuses": ["2xx", "3xx", "4xx", *map(str, failures)]
                 },
             },
-            "generation": {"with-security-parameters": False},
+            "generation": {"with-security-parameters": generate_credentials},
         }
     )
     loaded = schemathesis.openapi.from_dict(schema, config=config)
