@@ -158,8 +158,12 @@ class ExceptionHandler:
 
         if getattr(request._request, RATE_LIMIT_HEADERS_ATTR, None) is not None:
             return exc  # the throttles ran already (a refusal from inside the view)
-        throttles = view.get_throttles()
-        if not throttles or not all(isinstance(t, RateLimitThrottle) for t in throttles):
+        # Classes first: instantiating another package's throttle can itself raise (DRF's
+        # SimpleRateThrottle without a rate), which must not turn a 401 into a 500.
+        classes = getattr(view, "throttle_classes", None) or ()
+        if not classes or not all(
+            isinstance(cls, type) and issubclass(cls, RateLimitThrottle) for cls in classes
+        ):
             return exc
         try:
             view.check_throttles(request)

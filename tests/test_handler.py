@@ -331,3 +331,9 @@ def test_success_path_counts_once(api_client):
     response = api_client.get("/t/auth/throttled/", REMOTE_ADDR="10.77.0.3")
     assert response.status_code == 200
     assert response["X-RateLimit-Remaining"] == "2"
+
+
+def test_views_throttled_by_other_classes_are_left_as_drf_leaves_them(api_client):
+    response = api_client.get("/t/auth/drf-throttled/")
+    envelope_of(response, 401, "UNAUTHORIZED")
+    assert "X-RateLimit-Limit" not in response

@@ -9,6 +9,7 @@ urlpatterns = [
     path("drf/<str:name>/", views.RaiseDRFView.as_view()),
     path("auth/", views.AuthView.as_view()),
     path("auth/throttled/", views.ThrottledAuthView.as_view()),
+    path("auth/drf-throttled/", views.DRFThrottledAuthView.as_view()),
     path("orders/", views.OrderView.as_view()),
     path("orders/bulk/", views.BulkOrderView.as_view()),
     path("orders/strict/", views.StrictOrderView.as_view()),

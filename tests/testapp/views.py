@@ -18,6 +18,7 @@ from rest_framework.permissions import IsAdminUser, IsAuthenticated
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from apierrors import exceptions as errors
@@ -91,6 +92,21 @@ class ThrottledAuthView(APIView):
     authentication_classes = [BasicAuthentication]
     permission_classes = [IsAdminUser]
     throttle_classes = [ThreePerMinute]
+
+    def get(self, request: Request) -> Response:
+        return Response({"ok": True})
+
+
+class RatelessDRFThrottle(UserRateThrottle):
+    scope = "no-such-scope"
+
+
+class DRFThrottledAuthView(APIView):
+    """Throttled by a DRF class whose rate is missing: DRF would fail, but after auth."""
+
+    authentication_classes = [BasicAuthentication]
+    permission_classes = [IsAuthenticated]
+    throttle_classes = [RatelessDRFThrottle]
 
     def get(self, request: Request) -> Response:
         return Response({"ok": True})
