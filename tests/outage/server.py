@@ -119,12 +119,16 @@ def start_sandbox(
     workers: int = 2,
     name: str = "sandbox",
     gunicorn_args: tuple[str, ...] = (),
+    share_database: bool = False,
     **env: str,
 ) -> SandboxServer:
-    """Serve a copy of ``template`` with ``workers`` gunicorn sync workers; wait until ready."""
+    """Serve a copy of ``template`` (or ``template`` itself, ``share_database``) with
+    ``workers`` gunicorn sync workers; wait until it answers."""
     (directory / name).mkdir(exist_ok=True)
-    database = directory / f"{name}.sqlite3"
-    shutil.copyfile(template, database)
+    database = template
+    if not share_database:
+        database = directory / f"{name}.sqlite3"
+        shutil.copyfile(template, database)
     log = directory / f"{name}.log"
     port = free_port()
     with log.open("wb") as output:
