@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS as DJANGO_NON_FIELD_ERRORS
+from django.utils.translation import ngettext
 from rest_framework.settings import api_settings
 
 from apierrors import codes
@@ -136,6 +137,21 @@ def _walk(node: Any, path: list[PathPart], out: list[FieldProblem], camel: bool)
                 message=str(node),
             )
         )
+
+
+# Past this many, ``details`` lists the first ones and one entry that counts the rest.
+MAX_DETAILS = 100
+
+
+def bounded(problems: list[FieldProblem], code: str) -> list[FieldProblem]:
+    """At most ``MAX_DETAILS`` entries: a huge body must not buy a huge answer."""
+    if len(problems) <= MAX_DETAILS:
+        return problems
+    rest = len(problems) - (MAX_DETAILS - 1)
+    more = ngettext(
+        "%(count)d more problem is not listed.", "%(count)d more problems are not listed.", rest
+    ) % {"count": rest}
+    return [*problems[: MAX_DETAILS - 1], FieldProblem(None, code, more)]
 
 
 def summarize(problems: Sequence[FieldProblem]) -> tuple[str, int, str]:

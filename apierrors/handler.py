@@ -255,7 +255,7 @@ class ExceptionHandler:
         error_class: type[errors.ApiError] = errors.ValidationError
         if code in codes.CATALOGUE:
             error_class = errors.class_for_code(code)
-        error = error_class(message, details=problems)
+        error = error_class(message, details=envelope.bounded(problems, code))
         if error.code != code:
             error.default_code = code
         error.status_code = status

@@ -18,13 +18,19 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
+from rest_framework.settings import api_settings
 
 from apierrors import codes
 from apierrors.conf import conf
 
 UNKNOWN_FIELD_MESSAGE = _("This field is not accepted by this endpoint.")
+
+# A body of 100,000 unknown keys must not buy a 10 MB answer: past this many, one more
+# entry counts the rest.
+MAX_REPORTED_UNKNOWN_FIELDS = 20
 
 
 def unknown_fields(serializer: serializers.Serializer[Any], data: object) -> list[str]:
@@ -46,7 +52,12 @@ def validate_with_unknown_fields(
         value = to_internal_value(data)
     except ValidationError as exc:
         if unknown and isinstance(exc.detail, dict):
-            exc.detail.update(_unknown_errors(unknown))  # type: ignore[arg-type]
+            for key, errors in _unknown_errors(unknown).items():
+                existing = exc.detail.get(key)
+                if isinstance(existing, list):
+                    existing.extend(errors)
+                else:
+                    exc.detail[key] = errors  # type: ignore[assignment]
         raise
     if unknown:
         raise ValidationError(_unknown_errors(unknown))
@@ -55,7 +66,18 @@ def validate_with_unknown_fields(
 
 def _unknown_errors(names: list[str]) -> dict[str, list[ErrorDetail]]:
     code = codes.INVALID_FIELD.code
-    return {name: [ErrorDetail(str(UNKNOWN_FIELD_MESSAGE), code=code)] for name in names}
+    message = str(UNKNOWN_FIELD_MESSAGE)
+    reported = names[:MAX_REPORTED_UNKNOWN_FIELDS]
+    errors = {name: [ErrorDetail(message, code=code)] for name in reported}
+    rest = len(names) - len(reported)
+    if rest:
+        more = ngettext(
+            "%(count)d more field is not accepted by this endpoint.",
+            "%(count)d more fields are not accepted by this endpoint.",
+            rest,
+        ) % {"count": rest}
+        errors[api_settings.NON_FIELD_ERRORS_KEY] = [ErrorDetail(more, code=code)]
+    return errors
 
 
 class RejectUnknownFieldsMixin:

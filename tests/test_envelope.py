@@ -193,3 +193,12 @@ def test_unknown_key_with_a_lone_surrogate_answers_422(api_client, db):
     )
     assert response.status_code == 422
     assert response.json()["error"]["details"][0]["field"] == "\\udc80"
+
+
+def test_details_are_bounded_with_a_count_of_the_rest():
+    problems = [FieldProblem(f"f{i}", "MISSING_FIELD", "Required.") for i in range(250)]
+    kept = envelope.bounded(problems, "MISSING_FIELD")
+    assert len(kept) == envelope.MAX_DETAILS
+    assert kept[:99] == problems[:99]
+    assert kept[-1] == FieldProblem(None, "MISSING_FIELD", "151 more problems are not listed.")
+    assert envelope.bounded(problems[:100], "MISSING_FIELD") == problems[:100]

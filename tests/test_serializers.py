@@ -99,3 +99,19 @@ def test_non_mapping_data_is_left_to_drf():
     serializer = Strict(data=["not", "a", "dict"])
     assert not serializer.is_valid()
     assert list(serializer.errors) == ["non_field_errors"]
+
+
+def test_many_unknown_fields_are_reported_up_to_a_bound(api_client):
+    body = {"title": "x", **{f"k{index}": 1 for index in range(1000)}}
+    response = post(api_client, "/t/orders/strict/", body)
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "INVALID_FIELD"
+    fields = [d["field"] for d in error["details"]]
+    assert fields[:20] == [f"k{index}" for index in range(20)]
+    assert error["details"][20] == {
+        "field": None,
+        "code": "INVALID_FIELD",
+        "message": "980 more fields are not accepted by this endpoint.",
+    }
+    assert len(fields) == 21
