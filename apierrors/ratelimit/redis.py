@@ -1,10 +1,11 @@
 """The Redis store: one Lua script call per check, through django-redis.
 
-Each check is one ``EVALSHA`` (redis-py's ``Script``, which reloads the script after
-``NOSCRIPT``, e.g. after a restart or ``SCRIPT FLUSH``). The script reads the time from
-Redis's own ``TIME`` unless the throttle injects a clock, checks every rate of the throttle
-and writes only when all allow. The keys of one check share a hash tag, so that they live
-on one server:
+Each check is one ``EVALSHA`` of the algorithm's script (registered with redis-py's
+``register_script``, which computes its SHA; after ``NOSCRIPT``, e.g. after a restart, a
+failover or ``SCRIPT FLUSH``, the script is loaded again and run once more). The script
+reads the time from Redis's own ``TIME`` unless the throttle injects a clock, checks every
+rate of the throttle and writes only when all allow. The keys of one check share a hash
+tag, so that they live on one server:
 
 - ``DefaultClient`` (one server, or a primary with replicas): the primary, from
   ``django_redis.get_redis_connection(alias, write=True)``;
@@ -12,8 +13,9 @@ on one server:
 - ``ShardClient``: the server that django-redis's hash ring gives the hash tag, which is
   the server its own ``cache.get("...{tag}...")`` would use.
 
-Redis errors become ``StoreUnavailable``; a circuit breaker skips Redis for a while after
-repeated failures so that an outage does not cost every request a socket timeout.
+Checks run on connections of the store's own (see ``Connections``). Redis errors become
+``StoreUnavailable``; a circuit breaker skips Redis for a while after repeated failures so
+that an outage does not cost every request a socket timeout.
 """
 
 from __future__ import annotations
