@@ -45,12 +45,22 @@ def get_store(alias: str) -> Store:
         return _stores[alias]
 
 
-def make_store(alias: str) -> Store:
-    from apierrors.ratelimit.memory import MemoryStore
-    from apierrors.ratelimit.redis import RedisStore, is_django_redis
+def is_django_redis(backend: object) -> bool:
+    try:
+        from django_redis.cache import RedisCache
+    except ImportError:  # the redis extra is not installed
+        return False
+    return isinstance(backend, RedisCache)
 
+
+def make_store(alias: str) -> Store:
+    # redis-py is imported only for a django-redis cache: it is an optional extra.
     if is_django_redis(caches[alias]):
+        from apierrors.ratelimit.redis import RedisStore
+
         return RedisStore(alias)
+    from apierrors.ratelimit.memory import MemoryStore
+
     return MemoryStore(alias)
 
 

@@ -37,14 +37,6 @@ if TYPE_CHECKING:
     from redis.commands.core import Script
 
 
-def is_django_redis(backend: object) -> bool:
-    try:
-        from django_redis.cache import RedisCache
-    except ImportError:
-        return False
-    return isinstance(backend, RedisCache)
-
-
 class Connections:
     """Connections to one Redis server, kept for the store's own use.
 
