@@ -1,7 +1,9 @@
 """Test settings: the sandbox project plus a test app whose views raise every failure."""
 
+import os
+
 from sandbox.settings import *  # noqa: F403
-from sandbox.settings import INSTALLED_APPS, MIDDLEWARE
+from sandbox.settings import CACHES, INSTALLED_APPS, MIDDLEWARE, REDIS_URL
 
 INSTALLED_APPS = [*INSTALLED_APPS, "django.contrib.sessions", "tests.testapp"]
 # Sessions let the tests reach DRF's SessionAuthentication CSRF check.
@@ -12,3 +14,9 @@ MIDDLEWARE = [
 ]
 ROOT_URLCONF = "tests.urls"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Each pytest-xdist worker gets a Redis database of its own, since tests flush theirs.
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+_base, _, _db = (REDIS_URL or "").rpartition("/")
+if _worker.startswith("gw") and _db.isdigit():
+    CACHES["default"]["LOCATION"] = f"{_base}/{int(_db) + int(_worker[2:])}"
