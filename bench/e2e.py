@@ -45,14 +45,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.fixtures.services import RedisServer, free_port  # noqa: E402
-from tests.outage.server import (  # noqa: E402
+from tests.fixtures.sandbox_server import (  # noqa: E402
     SandboxServer,
     manage,
     prepare_database,
     sandbox_env,
     start_sandbox,
 )
+from tests.fixtures.services import RedisServer, free_port  # noqa: E402
 
 CASES = {
     "success": ("/api/v1/segments/", 200),

@@ -14,8 +14,13 @@ from dataclasses import dataclass
 
 import pytest
 
+from tests.fixtures.sandbox_server import (
+    SandboxServer,
+    issue_token,
+    prepare_database,
+    start_sandbox,
+)
 from tests.hostile.support import REQUEST_ID, assert_no_leak
-from tests.outage.server import SandboxServer, issue_token, prepare_database, start_sandbox
 
 pytestmark = pytest.mark.slow
 

@@ -20,9 +20,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.sandbox_server import (
+    SandboxServer,
+    issue_token,
+    prepare_database,
+    start_sandbox,
+)
 from tests.fixtures.services import RedisServer, start_redis
 from tests.outage.load import Load, quantile
-from tests.outage.server import SandboxServer, issue_token, prepare_database, start_sandbox
 
 pytestmark = pytest.mark.slow
 

@@ -8,10 +8,6 @@ and the headers of every answer agree with each other.
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -23,9 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.services import free_port
+from tests.fixtures.sandbox_server import prepare_database, start_sandbox
 
-ROOT = Path(__file__).resolve().parents[2]
 ATTEMPTS = 30
 LIMIT = 10
 pytestmark = pytest.mark.slow
@@ -38,87 +33,14 @@ class Answer:
     body: dict[str, object]
 
 
-def sandbox_env(tmp_path: Path, redis_url: str) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL"}
-    }
-    env.update(
-        DJANGO_SETTINGS_MODULE="sandbox.settings",
-        DATABASE_URL=f"sqlite:///{tmp_path / 'sandbox.sqlite3'}",
-        REDIS_URL=redis_url,
-        SANDBOX_DEBUG="0",
-        PYTHONPATH=str(ROOT),
-    )
-    return env
-
-
-def manage(env: dict[str, str], *args: str) -> None:
-    subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-
-
-def wait_listening(port: int, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/schema/", timeout=5):
-                return
-        except urllib.error.HTTPError:
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("gunicorn did not start listening")
-
-
 @pytest.fixture
 def gunicorn(tmp_path: Path, redis_url: str) -> Iterator[int]:
     """The sandbox under ``gunicorn sandbox.wsgi`` with two workers; yields its port."""
-    env = sandbox_env(tmp_path, redis_url)
-    manage(env, "migrate", "--noinput")
-    manage(env, "seed_demo")
-    port = free_port()
-    log = (tmp_path / "gunicorn.log").open("wb")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "sandbox.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--timeout",
-            "60",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    server = start_sandbox(tmp_path, prepare_database(tmp_path), redis_url, workers=2)
     try:
-        wait_listening(port, process)
-        yield port
+        yield server.port
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=15)
-        log.close()
+        server.stop()
 
 
 def ask_for_token(port: int) -> Answer:
