@@ -25,7 +25,7 @@ from django.core.exceptions import (
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.signals import got_request_exception
-from django.db import IntegrityError
+from django.db import DataError, IntegrityError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.module_loading import import_string
@@ -49,6 +49,7 @@ ENVELOPE_MARKER = "apierrors_envelope"
 _PARSE_ERROR = _("The request body could not be parsed.")
 _TOO_BIG = _("The request body is too large.")
 _BAD_REQUEST = _("The request is not valid.")
+_UNSTORABLE = _("The request holds a value that cannot be stored.")
 CSRF_FAILED = _("CSRF verification failed. Send the CSRF cookie and token with the request.")
 
 # Statuses of errors that are not ours (a third-party APIException, a plain Django error
@@ -115,6 +116,7 @@ class ExceptionHandler:
     def __call__(self, exc: Exception, context: dict[str, Any]) -> Response:
         request = context.get("request")
         django_request = self.django_request(request)
+        exc = self.credentials_unstorable(exc, context)
         exc = self.throttle_refused(exc, context)
         error = self.convert(exc)
         unexpected = self.is_unexpected(exc, error)
@@ -125,6 +127,24 @@ class ExceptionHandler:
         response = self.build_response(error, body, request)
         mark(response, logged=unexpected)
         return response
+
+    def credentials_unstorable(self, exc: Exception, context: dict[str, Any]) -> Exception:
+        """A ``DataError`` while authenticating means the credentials cannot name a user.
+
+        DRF's ``BasicAuthentication`` looks a username up as sent; on PostgreSQL one with a
+        NUL byte makes the query itself fail. Such credentials are not valid: 401.
+        """
+        view, request = context.get("view"), context.get("request")
+        if (
+            not isinstance(exc, DataError)
+            or not isinstance(request, Request)
+            or "_user" in vars(request)  # DRF sets it once authentication has finished
+        ):
+            return exc
+        refused = drf.AuthenticationFailed()
+        if view is not None:
+            refused.auth_header = view.get_authenticate_header(request)  # type: ignore[attr-defined]
+        return refused
 
     # Refusals before the throttles -------------------------------------------------------
 
@@ -228,6 +248,12 @@ class ExceptionHandler:
             return errors.ResourceConflict()
         if isinstance(exc, IntegrityError) and is_unique_violation(exc):
             return errors.DuplicateResource()
+        if isinstance(exc, DataError):
+            # The database refused a value the request carried and nothing validated: a NUL
+            # byte in text on PostgreSQL, a number out of a column's range.
+            error = errors.ValidationError(_UNSTORABLE)
+            error.status_code = 400
+            return error
         if isinstance(exc, SuspiciousOperation):
             # Django logs these to django.security.* when it handles them; here it does not.
             logging.getLogger(f"django.security.{exc.__class__.__name__}").error(

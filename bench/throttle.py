@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import os
 import shutil
 import socket
@@ -182,6 +183,7 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=5000, help="calls per round")
     parser.add_argument("--rounds", type=int, default=7, help="rounds; the median is kept")
     parser.add_argument("--batch", type=int, default=50, help="calls per turn of a case")
+    parser.add_argument("--json", help="also write the figures to this file (bench/plot.py)")
     options = parser.parse_args()
 
     process = None
@@ -190,14 +192,16 @@ def main() -> None:
         url, process = start_redis()
     try:
         configure(url)
-        measure(options.iterations, options.rounds, options.batch)
+        cost = measure(options.iterations, options.rounds, options.batch)
+        if options.json:
+            Path(options.json).write_text(json.dumps(cost, indent=2) + "\n")
     finally:
         if process is not None:
             process.terminate()
             process.wait()
 
 
-def measure(iterations: int, rounds: int, batch: int) -> None:
+def measure(iterations: int, rounds: int, batch: int) -> dict[str, float]:
     from django_redis import get_redis_connection
 
     client = get_redis_connection("default")
@@ -234,6 +238,7 @@ def measure(iterations: int, rounds: int, batch: int) -> None:
     for key in client.scan_iter(match=f"*{PREFIX}*", count=1000):
         client.delete(key)
     report(cost, client, iterations, rounds, rates)
+    return cost
 
 
 def report(

@@ -12,7 +12,9 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import schemathesis
-from django.core.wsgi import get_wsgi_application
+from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -69,8 +71,34 @@ def load(
         }
     )
     loaded = schemathesis.openapi.from_dict(schema, config=config)
-    loaded.app = get_wsgi_application()
+    loaded.app = InTestTransaction()
     return loaded
+
+
+class InTestTransaction:
+    """Django's WSGI application, minus the per-request connection closing a server needs.
+
+    Around each request Django closes connections that are not in autocommit mode, which a
+    test's transaction is not: on PostgreSQL that would drop the test's data mid-test.
+    Django's test client disconnects ``close_old_connections`` the same way.
+    """
+
+    def __init__(self) -> None:
+        self.handler = WSGIHandler()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        request_started.disconnect(close_old_connections)
+        request_finished.disconnect(close_old_connections)
+        try:
+            response = self.handler(environ, start_response)
+            try:
+                body = b"".join(response)
+            finally:
+                response.close()
+            return [body]
+        finally:
+            request_started.connect(close_old_connections)
+            request_finished.connect(close_old_connections)
 
 
 def operations(loaded: Any) -> dict[str, Any]:

@@ -337,3 +337,31 @@ def test_views_throttled_by_other_classes_are_left_as_drf_leaves_them(api_client
     response = api_client.get("/t/auth/drf-throttled/")
     envelope_of(response, 401, "UNAUTHORIZED")
     assert "X-RateLimit-Limit" not in response
+
+
+def test_database_data_error_is_400_not_500(api_client):
+    # PostgreSQL refuses NUL in text with a DataError; SQLite stores it, so there the
+    # lookup simply finds nothing. Either way the answer is never a 500.
+    response = api_client.get("/t/things/search/", {"name": "a\x00b"})
+    if connection.vendor == "postgresql":
+        error = envelope_of(response, 400, "VALIDATION_ERROR")
+        assert error["message"] == "The request holds a value that cannot be stored."
+    else:
+        assert response.status_code == 200
+
+
+def test_data_error_is_converted():
+    from django.db import DataError
+
+    error = ExceptionHandler().convert(DataError("value too long for type character(3)"))
+    assert (error.status_code, error.code) == (400, "VALIDATION_ERROR")
+    assert "character" not in error.message
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL refuses NUL in text")
+def test_unstorable_basic_credentials_are_401(api_client):
+    # base64 of "a\x00b:pw": DRF's BasicAuthentication looks the username up as sent.
+    api_client.credentials(HTTP_AUTHORIZATION="Basic YQBiOnB3")
+    response = api_client.get("/t/auth/")
+    envelope_of(response, 401, "UNAUTHORIZED")
+    assert response["WWW-Authenticate"] == 'Basic realm="api"'

@@ -16,6 +16,7 @@ urlpatterns = [
     path("orders/loose/", views.LooseView.as_view()),
     path("things/", views.ThingCreateView.as_view()),
     path("things/<int:pk>/", views.ThingDeleteView.as_view()),
+    path("things/search/", views.ThingSearchView.as_view()),
     path("plain/", views.PlainView.as_view()),
     path("write-then-conflict/", views.WriteThenConflictView.as_view()),
     path("browsable/", views.BrowsableView.as_view()),

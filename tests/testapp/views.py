@@ -166,6 +166,14 @@ class ThingCreateView(APIView):
         return Response({"id": thing.pk}, status=201)
 
 
+class ThingSearchView(APIView):
+    """Looks a name up without validating it, as a careless view would."""
+
+    def get(self, request: Request) -> Response:
+        name = request.query_params.get("name", "")
+        return Response({"found": Thing.objects.filter(name=name).exists()})
+
+
 class ThingDeleteView(APIView):
     def delete(self, request: Request, pk: int) -> Response:
         Thing.objects.get(pk=pk).delete()
