@@ -18,6 +18,7 @@ from typing import Any, cast
 
 from django.core.exceptions import (
     BadRequest,
+    ImproperlyConfigured,
     ObjectDoesNotExist,
     RequestDataTooBig,
     SuspiciousOperation,
@@ -189,8 +190,10 @@ class ExceptionHandler:
             view.check_throttles(request)
         except drf.Throttled as throttled:
             return throttled
-        except errors.ServiceUnavailable:
-            return exc  # a store outage with FAIL_OPEN off: the refusal still stands
+        except (errors.ServiceUnavailable, ImproperlyConfigured):
+            # A store outage with FAIL_OPEN off, or a throttle ``get_throttles()`` adds that
+            # is misconfigured: the refusal still stands as it was.
+            return exc
         return exc
 
     # Convert -----------------------------------------------------------------------------
