@@ -411,8 +411,14 @@ def rejects_unknown_fields(serializer: Any) -> bool:
 # What DRF's CharField refuses beyond maxLength and minLength, as JSON Schema patterns: a NUL
 # character (its ProhibitNullCharactersValidator), and, where it trims whitespace and refuses
 # blanks, text of whitespace only. Documented so that a schema-valid body is not refused.
+# The whitespace is what Python's str.strip() removes, spelled out: a regex's \s differs
+# between engines (ECMA-262's lacks U+001C-U+001F and U+0085, which strip() removes).
+PYTHON_WHITESPACE = (
+    "\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a"
+    "\\u2028\\u2029\\u202f\\u205f\\u3000"
+)
 NO_NUL_PATTERN = "^[^\\x00]*$"
-NOT_BLANK_PATTERN = "^[^\\x00]*[^\\s\\x00][^\\x00]*$"
+NOT_BLANK_PATTERN = f"^[^\\x00]*[^\\x00{PYTHON_WHITESPACE}][^\\x00]*$"
 
 
 def text_pattern(text: serializers.Field[Any, Any, Any, Any]) -> str | None:

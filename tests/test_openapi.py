@@ -24,6 +24,7 @@ from apierrors import codes
 from apierrors import exceptions as errors
 from apierrors.docs import EXAMPLE_REQUEST_ID
 from apierrors.openapi import (
+    NOT_BLANK_PATTERN,
     ErrorDocument,
     Outcome,
     declared_errors,
@@ -607,3 +608,15 @@ def test_responses_conform_to_the_schema(
     assert len(operations) == 13
     for api_operation in operations.values():
         support.run(api_operation, headers={}, max_examples=50, modes=[GenerationMode.POSITIVE])
+
+
+def test_not_blank_pattern_refuses_exactly_what_drf_strips_to_blank():
+    # Every character: a one-character text matches the pattern unless DRF's CharField
+    # would strip it to blank (str.isspace) or refuse it (NUL).
+    pattern = re.compile(NOT_BLANK_PATTERN)
+    mismatched = [
+        hex(code)
+        for code in range(0x110000)
+        if (pattern.fullmatch(chr(code)) is None) != (chr(code).isspace() or code == 0)
+    ]
+    assert mismatched == []
