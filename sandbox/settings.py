@@ -148,4 +148,6 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": "INFO"},
+    # Django's own console handler would print each of its records a second time.
+    "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}},
 }
