@@ -174,10 +174,9 @@ class ExceptionHandler:
         view, request = context.get("view"), context.get("request")
         if view is None or not isinstance(request, Request):
             return exc
-        from apierrors.middleware import RATE_LIMIT_HEADERS_ATTR
-        from apierrors.throttling import RateLimitThrottle
+        from apierrors.throttling import CHECKED_ATTR, RateLimitThrottle
 
-        if getattr(request._request, RATE_LIMIT_HEADERS_ATTR, None) is not None:
+        if getattr(request._request, CHECKED_ATTR, False):
             return exc  # the throttles ran already (a refusal from inside the view)
         # Classes first: instantiating another package's throttle can itself raise (DRF's
         # SimpleRateThrottle without a rate), which must not turn a 401 into a 500.

@@ -25,9 +25,7 @@ from apierrors import exceptions as errors
 from apierrors.conf import conf
 from apierrors.handler import entry_for_status, get_handler, is_envelope
 from apierrors.request_id import accept_or_generate, current_request_id
-
-# Throttles store the headers of the decisive policy here on the Django request.
-RATE_LIMIT_HEADERS_ATTR = "apierrors_rate_limit_headers"
+from apierrors.throttling import RATE_LIMIT_HEADERS_ATTR
 
 # Headers of a replaced error page that still mean something on the envelope.
 _KEPT_HEADERS = ("Allow", "WWW-Authenticate", "Retry-After", "Vary")

@@ -43,8 +43,13 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("apierrors.throttling")
 
-# The middleware copies this dict onto the response (see apierrors.middleware).
-HEADERS_ATTR = "apierrors_rate_limit_headers"
+# The dict of headers the middleware copies onto the response, on the Django request. (This
+# module must not import the middleware: DRF imports throttle classes named in its settings
+# while rest_framework.views, which the middleware's handler imports, is still loading.)
+RATE_LIMIT_HEADERS_ATTR = "apierrors_rate_limit_headers"
+# Set on the Django request once the view's throttles have run (the handler's cue not to run
+# them again for a refusal).
+CHECKED_ATTR = "apierrors_throttles_checked"
 # How decisive the policy behind those headers is, to merge the view's throttles.
 _RANK_ATTR = "_apierrors_rate_limit_rank"
 _POLICIES_ATTR = "_apierrors_rate_limit_policies"
@@ -126,6 +131,7 @@ class RateLimitThrottle(BaseThrottle):
         return client_ident(getattr(request, "_request", request))
 
     def allow_request(self, request: Request, view: APIView) -> bool:
+        setattr(getattr(request, "_request", request), CHECKED_ATTR, True)
         self.plan = self.result = None
         plan = self.get_plan()
         if plan is None:
@@ -187,7 +193,7 @@ class RateLimitThrottle(BaseThrottle):
         rank = (0, -remaining, reset) if result[0] else (1, wait, reset)
         ietf = current().ietf_headers
         best: tuple[int, int, int] | None = getattr(request, _RANK_ATTR, None)
-        headers: dict[str, str] | None = getattr(request, HEADERS_ATTR, None)
+        headers: dict[str, str] | None = getattr(request, RATE_LIMIT_HEADERS_ATTR, None)
         if best is None or headers is None or rank > best:
             headers = {
                 "X-RateLimit-Limit": str(plan.policies[index].limit),
@@ -199,7 +205,7 @@ class RateLimitThrottle(BaseThrottle):
                 seconds = -(-(reset - result[1]) // MICROS)
                 headers["RateLimit"] = f"{name};r={remaining};t={seconds}"
             setattr(request, _RANK_ATTR, rank)
-            setattr(request, HEADERS_ATTR, headers)
+            setattr(request, RATE_LIMIT_HEADERS_ATTR, headers)
         if ietf:
             policies: list[str] = getattr(request, _POLICIES_ATTR, None) or []
             policies.append(_policy_field(self.policy_label(), plan))

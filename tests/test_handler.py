@@ -365,3 +365,14 @@ def test_unstorable_basic_credentials_are_401(api_client):
     response = api_client.get("/t/auth/")
     envelope_of(response, 401, "UNAUTHORIZED")
     assert response["WWW-Authenticate"] == 'Basic realm="api"'
+
+
+@pytest.mark.parametrize("headers", [True, False])
+def test_refusal_inside_the_view_is_counted_once(api_client, settings, headers):
+    settings.APIERRORS = {"RATELIMIT_HEADERS": headers}
+    statuses = [
+        api_client.get("/t/auth/refused-inside/", REMOTE_ADDR="10.77.0.4").status_code
+        for _ in range(4)
+    ]
+    # Three per minute: counted twice per request, the second would already be a 429.
+    assert statuses == [403, 403, 403, 429]

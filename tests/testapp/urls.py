@@ -10,6 +10,7 @@ urlpatterns = [
     path("auth/", views.AuthView.as_view()),
     path("auth/throttled/", views.ThrottledAuthView.as_view()),
     path("auth/drf-throttled/", views.DRFThrottledAuthView.as_view()),
+    path("auth/refused-inside/", views.RefusedInsideView.as_view()),
     path("orders/", views.OrderView.as_view()),
     path("orders/bulk/", views.BulkOrderView.as_view()),
     path("orders/strict/", views.StrictOrderView.as_view()),

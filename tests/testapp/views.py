@@ -97,6 +97,15 @@ class ThrottledAuthView(APIView):
         return Response({"ok": True})
 
 
+class RefusedInsideView(APIView):
+    """Throttled, then refused by the view itself: the throttles have already counted it."""
+
+    throttle_classes = [ThreePerMinute]
+
+    def get(self, request: Request) -> Response:
+        raise errors.Forbidden("Only owners may do this.")
+
+
 class RatelessDRFThrottle(UserRateThrottle):
     scope = "no-such-scope"
 
