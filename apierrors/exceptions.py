@@ -99,15 +99,22 @@ def registered_classes() -> list[type[ApiError]]:
     return sorted(_registry, key=lambda cls: (cls.__module__, cls.__qualname__))
 
 
-def status_for_code(code: str) -> int | None:
-    """The HTTP status of a known code (catalogue first, then the project's classes)."""
-    entry = codes.CATALOGUE.get(code)
-    if entry is not None:
-        return entry.status
+def find_class(code: str) -> type[ApiError] | None:
+    """The class that answers ``code``: the catalogue's own, else a project's; ``None`` if
+    no class claims it."""
+    built_in = _BY_CODE.get(code)
+    if built_in is not None:
+        return built_in
     for cls in _registry:
         if cls.default_code == code:
-            return int(cls.status_code)
+            return cls
     return None
+
+
+def status_for_code(code: str) -> int | None:
+    """The HTTP status of a known code (catalogue first, then the project's classes)."""
+    cls = find_class(code)
+    return None if cls is None else int(cls.status_code)
 
 
 # Authentication

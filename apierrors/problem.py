@@ -40,7 +40,6 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 
-from apierrors import codes
 from apierrors import exceptions as errors
 from apierrors.conf import conf
 
@@ -83,13 +82,8 @@ def wants_problem_details(request: HttpRequest | None) -> bool:
 
 
 def _default_message(code: str) -> str | None:
-    entry = codes.CATALOGUE.get(code)
-    if entry is not None:
-        return str(entry.message)
-    for cls in errors.registered_classes():
-        if cls.default_code == code:
-            return str(cls.default_detail)
-    return None
+    cls = errors.find_class(code)
+    return None if cls is None else str(cls.default_detail)
 
 
 def reason_phrase(status: int) -> str:
