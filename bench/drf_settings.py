@@ -9,6 +9,8 @@ settings, so ``bench.drf_urls`` serves subclasses of those views with DRF's thro
 Serve it with ``DJANGO_SETTINGS_MODULE=bench.drf_settings gunicorn sandbox.wsgi``.
 """
 
+from __future__ import annotations
+
 from sandbox.settings import *  # noqa: F403
 from sandbox.settings import MIDDLEWARE, REST_FRAMEWORK
 

@@ -1,5 +1,7 @@
 """Test settings: the sandbox project plus a test app whose views raise every failure."""
 
+from __future__ import annotations
+
 import os
 
 from sandbox.settings import *  # noqa: F403
