@@ -18,6 +18,7 @@ from apierrors.ratelimit.base import Plan, Result, Store, StoreUnavailable, plan
 from apierrors.ratelimit.rates import Rate, RateError, parse_rate
 
 __all__ = [
+    "STORE_CLASSES",
     "Plan",
     "Rate",
     "RateError",
@@ -27,6 +28,8 @@ __all__ = [
     "get_store",
     "parse_rate",
     "plan_for",
+    "register_store",
+    "store_class_for",
 ]
 
 _stores: dict[str, Store] = {}
@@ -45,23 +48,49 @@ def get_store(alias: str) -> Store:
         return _stores[alias]
 
 
-def is_django_redis(backend: object) -> bool:
-    try:
-        from django_redis.cache import RedisCache
-    except ImportError:  # the redis extra is not installed
-        return False
-    return isinstance(backend, RedisCache)
+# The registry: store classes by dotted path, most specific first. A store module is imported
+# only when a cache it serves is in use, so optional extras (redis-py) stay optional.
+STORE_CLASSES: list[str] = [
+    "apierrors.ratelimit.redis.RedisStore",
+    "apierrors.ratelimit.memory.MemoryStore",
+]
+
+
+def register_store(path: str) -> None:
+    """Add a store class (by dotted path) ahead of the built-in ones."""
+    if path not in STORE_CLASSES:
+        STORE_CLASSES.insert(0, path)
+        with _lock:
+            _stores.clear()
+
+
+def _backend_classes(backend: type) -> set[str]:
+    return {f"{klass.__module__}.{klass.__qualname__}" for klass in backend.__mro__}
+
+
+def store_class_for(alias: str) -> type[Store]:
+    """The store class that serves the cache ``alias``: the first whose ``backends`` match."""
+    from django.utils.module_loading import import_string
+
+    served = _backend_classes(type(caches[alias]))
+    for path in STORE_CLASSES:
+        module, _, name = path.rpartition(".")
+        # The class names what it serves; its module (and its extra) loads only on a match.
+        klass: type[Store] | None = import_string(path) if _declares(module, served) else None
+        if klass is not None and served.intersection(klass.backends):
+            return klass
+    raise LookupError(f"No rate-limit store serves the cache {alias!r}.")
+
+
+def _declares(module: str, served: set[str]) -> bool:
+    """Whether importing ``module`` can be needed: built-in stores name their backend first."""
+    if module == "apierrors.ratelimit.redis":
+        return "django_redis.cache.RedisCache" in served
+    return True
 
 
 def make_store(alias: str) -> Store:
-    # redis-py is imported only for a django-redis cache: it is an optional extra.
-    if is_django_redis(caches[alias]):
-        from apierrors.ratelimit.redis import RedisStore
-
-        return RedisStore(alias)
-    from apierrors.ratelimit.memory import MemoryStore
-
-    return MemoryStore(alias)
+    return store_class_for(alias)(alias)
 
 
 def reset_stores(**kwargs: Any) -> None:

@@ -118,6 +118,15 @@ class Store:
     ``StoreUnavailable`` when the state cannot be reached.
     """
 
+    shared: bool = False
+    """Whether the state is shared by every process that uses the store (system checks)."""
+    atomic: bool = False
+    """Whether one check is one atomic step across processes, so limits are exact."""
+    backends: tuple[str, ...] = ()
+    """Dotted paths of the cache backend classes this store serves (subclasses included)."""
+    schemes: tuple[str, ...] = ()
+    """URI schemes this store serves (``APIERRORS["THROTTLE_STORE"]``)."""
+
     def __init__(self, alias: str) -> None:
         self.alias = alias
         self.outage_log = OutageLog()

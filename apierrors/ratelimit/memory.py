@@ -24,6 +24,9 @@ _lock = threading.Lock()
 class MemoryStore(Store):
     """Runs the Python algorithms against a Django cache, one check at a time."""
 
+    # The fallback for every cache backend no other store serves (see ``store_class_for``).
+    backends = ("django.core.cache.backends.base.BaseCache",)
+
     def check(self, tag: str, plan: Plan, now: int | None = None) -> Result:
         cache = caches[self.alias]
         keys = plan.keys(tag)

@@ -122,6 +122,10 @@ os.register_at_fork(after_in_child=_forget_after_fork)
 class RedisStore(Store):
     """Runs the Lua form of each algorithm on the Redis server behind a django-redis cache."""
 
+    shared = True
+    atomic = True
+    backends = ("django_redis.cache.RedisCache",)
+
     def __init__(self, alias: str) -> None:
         from django_redis import get_redis_connection
         from django_redis.client import ShardClient
