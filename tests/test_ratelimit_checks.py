@@ -6,7 +6,8 @@ import pytest
 from django.core import checks as django_checks
 from rest_framework.views import APIView
 
-from apierrors import checks
+from apierrors.checks import check_settings
+from apierrors.ratelimit import checks
 from apierrors.throttling import ScopedRateLimitThrottle, UserRateLimitThrottle
 from tests.throttle_app.helpers import redis_cache, use_cache
 
@@ -199,7 +200,7 @@ def test_w104_redis_without_socket_timeouts(settings):
 
 def test_e005_unknown_algorithm_setting(settings):
     settings.APIERRORS = {"THROTTLE_ALGORITHM": "sliding_log"}
-    messages = checks.check_settings()
+    messages = check_settings()
     assert ids(messages) == ["apierrors.E005"]
     assert "'fixed_window'" in messages[0].msg
 
