@@ -250,18 +250,18 @@ class Settings:
     """Typed, read-on-access view of ``settings.APIERRORS``; the keys are in ``SETTINGS``."""
 
     def get(self, key: str) -> Any:
-        user = getattr(settings, "APIERRORS", None) or {}
+        user = _raw() or {}
         if key in user:
             return user[key]
         return DEFAULTS[key]
 
     def user_settings(self) -> Mapping[str, Any]:
-        value = getattr(settings, "APIERRORS", None)
+        value = _raw()
         return cast(Mapping[str, Any], value) if value is not None else {}
 
     def problems(self) -> list[Problem]:
         """Everything wrong with ``APIERRORS``, validated against ``SETTINGS``."""
-        value = getattr(settings, "APIERRORS", None)
+        value = _raw()
         if value is None:
             return []
         if not isinstance(value, Mapping):
@@ -373,6 +373,11 @@ class Settings:
     @property
     def BREAKER_COOLDOWN(self) -> float:
         return float(self.get("BREAKER_COOLDOWN"))
+
+
+def _raw() -> Any:
+    """``settings.APIERRORS`` as the project wrote it (``None`` when unset)."""
+    return getattr(settings, "APIERRORS", None)
 
 
 def _camel_case_package_in_use() -> bool:
