@@ -125,8 +125,8 @@ def _default_language_afterwards() -> Iterator[None]:
 
 @pytest.fixture
 def locale_client(settings: Any) -> Client:
-    """A client whose requests pass through ``LocaleMiddleware``, placed right after
-    ``APIErrorsMiddleware`` as the docs recommend."""
+    """A client whose requests pass through ``LocaleMiddleware`` (inside
+    ``APIErrorsMiddleware``, which stays first)."""
     middleware = list(settings.MIDDLEWARE)
     middleware.insert(
         middleware.index("apierrors.middleware.APIErrorsMiddleware") + 1,
@@ -156,6 +156,7 @@ def test_a_request_is_answered_in_its_language(locale_client: Client, locale: st
     response = locale_client.get("/no/such/page/", HTTP_ACCEPT_LANGUAGE=accept)
     assert response.status_code == 404
     assert response["Content-Language"] == language
+    assert "Accept-Language" in response["Vary"]
     assert error(response)["code"] == "RESOURCE_NOT_FOUND"
     assert error(response)["message"] == not_found
 
@@ -211,6 +212,14 @@ def test_a_language_apierrors_does_not_ship_falls_back_to_english(locale_client:
 def test_without_accept_language_the_default_language_answers(locale_client: Client) -> None:
     response = locale_client.get("/no/such/page/")
     assert error(response)["message"] == ENGLISH_404
+
+
+def test_without_locale_middleware_language_code_answers(settings: Any) -> None:
+    settings.LANGUAGE_CODE = "de"
+    response = Client(raise_request_exception=False).get(
+        "/no/such/page/", HTTP_ACCEPT_LANGUAGE="fr"
+    )
+    assert error(response)["message"] == LANGUAGES["de"][2]
 
 
 def msgfmt() -> str:
