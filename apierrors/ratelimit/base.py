@@ -3,7 +3,12 @@
 A ``Plan`` is what one throttle checks in one step: an algorithm and one policy per rate,
 with the parameters and key names prepared once and reused for every request. A store
 runs a plan against the state of one client (``tag``) and returns the algorithm's flat
-result (see ``apierrors.ratelimit.algorithms``).
+result (see ``apierrors.ratelimit.algorithms``); a ``Decision`` reads that result.
+
+``Store`` is the extension point: a store is one subclass that names the cache backends
+it serves, declares its own error types and implements ``run``. The base class owns what
+every store needs around the call: the circuit breaker and turning the store's errors
+into ``StoreUnavailable``.
 """
 
 from __future__ import annotations
@@ -11,9 +16,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import ClassVar
 
-from apierrors.ratelimit.algorithms import ALGORITHMS, Algorithm
-from apierrors.ratelimit.breaker import OutageLog
+from apierrors.ratelimit.algorithms import (
+    ALGORITHMS,
+    HEAD,
+    REMAINING,
+    RESET,
+    WAIT,
+    WIDTH,
+    Algorithm,
+)
+from apierrors.ratelimit.breaker import CircuitBreaker, OutageLog
 from apierrors.ratelimit.rates import MICROS, Rate, parse_rate
 
 # Keys expire by the store's clock; state written at a caller's time (an injected clock)
@@ -79,30 +93,6 @@ class Plan:
         head = f"{self.prefix}:{{{tag}"
         return [head + suffix for suffix in self.suffixes]
 
-    def decisive(self, result: Result) -> int:
-        """Index of the policy the headers describe.
-
-        Allowed: the one with the fewest requests remaining (on a tie, the later reset).
-        Denied: among the denying ones, the one that wants the longest wait.
-        """
-        count = len(self.policies)
-        if count == 1:
-            return 0
-        best = 0
-        if result[0]:
-            for i in range(1, count):
-                remaining, reset = result[2 + 3 * i], result[3 + 3 * i]
-                best_remaining, best_reset = result[2 + 3 * best], result[3 + 3 * best]
-                if remaining < best_remaining or (
-                    remaining == best_remaining and reset > best_reset
-                ):
-                    best = i
-        else:
-            for i in range(1, count):
-                if result[4 + 3 * i] > result[4 + 3 * best]:
-                    best = i
-        return best
-
 
 @lru_cache(maxsize=256)
 def plan_for(rates: tuple[str, ...], algorithm: str, burst: int | None, prefix: str) -> Plan:
@@ -110,28 +100,95 @@ def plan_for(rates: tuple[str, ...], algorithm: str, burst: int | None, prefix: 
     return Plan(ALGORITHMS[algorithm], [parse_rate(rate) for rate in rates], burst, prefix)
 
 
-class Store:
-    """Where rate-limit state lives, for one cache alias. Override ``check``.
+class Decision:
+    """One check's result, read once: whether it allowed, and each policy's numbers.
 
-    ``check`` runs ``plan`` for the client ``tag`` at ``now`` (microseconds; ``None`` means
-    the store's own clock) in one atomic step and returns the algorithm's result. It raises
-    ``StoreUnavailable`` when the state cannot be reached.
+    ``remaining``, ``reset`` and ``wait`` hold one entry per policy of the plan, in its
+    order (times in microseconds; ``reset`` is an instant, ``wait`` a duration). ``index``
+    is the decisive policy, the one the headers describe and ``Retry-After`` waits for:
+
+    - allowed: the one with the fewest requests remaining (on a tie, the later reset);
+    - denied: among the denying ones, the one that wants the longest wait.
     """
 
-    shared: bool = False
+    __slots__ = ("allowed", "index", "now", "remaining", "reset", "wait")
+
+    def __init__(self, result: Result) -> None:
+        self.allowed = bool(result[0])
+        self.now: int = result[1]
+        self.remaining: Sequence[int] = result[HEAD + REMAINING :: WIDTH]
+        self.reset: Sequence[int] = result[HEAD + RESET :: WIDTH]
+        self.wait: Sequence[int] = result[HEAD + WAIT :: WIDTH]
+        self.index = _decisive(self.allowed, self.remaining, self.reset, self.wait)
+
+
+def _decisive(
+    allowed: bool, remaining: Sequence[int], reset: Sequence[int], wait: Sequence[int]
+) -> int:
+    count = len(remaining)
+    if count == 1:
+        return 0
+    best = 0
+    if allowed:
+        for i in range(1, count):
+            if remaining[i] < remaining[best] or (
+                remaining[i] == remaining[best] and reset[i] > reset[best]
+            ):
+                best = i
+    else:
+        for i in range(1, count):
+            if wait[i] > wait[best]:
+                best = i
+    return best
+
+
+class Store:
+    """Where rate-limit state lives, for one cache alias. Subclass it and override ``run``.
+
+    ``check`` runs ``plan`` for the client ``tag`` at ``now`` (microseconds; ``None`` means
+    the store's own clock) in one atomic step and returns the algorithm's result. It calls
+    ``run`` unless the circuit breaker is open, and turns the errors named in ``errors``
+    into ``StoreUnavailable``, counting them for the breaker.
+
+    A store serves the caches whose backend class (or a base class of it) is named in
+    ``backends``; ``apierrors.ratelimit.register_store`` makes it known. Its module
+    imports the store's driver only when a store is made (in ``__init__``), so that
+    finding the store of a cache never imports the driver of another.
+    """
+
+    shared: ClassVar[bool] = False
     """Whether the state is shared by every process that uses the store (system checks)."""
-    atomic: bool = False
+    atomic: ClassVar[bool] = False
     """Whether one check is one atomic step across processes, so limits are exact."""
-    backends: tuple[str, ...] = ()
+    backends: ClassVar[tuple[str, ...]] = ()
     """Dotted paths of the cache backend classes this store serves (subclasses included)."""
-    schemes: tuple[str, ...] = ()
+    schemes: ClassVar[tuple[str, ...]] = ()
     """URI schemes this store serves (``APIERRORS["THROTTLE_STORE"]``)."""
+
+    errors: tuple[type[BaseException], ...] = ()
+    """The store's own errors: each means the state cannot be reached now."""
 
     def __init__(self, alias: str) -> None:
         self.alias = alias
         self.outage_log = OutageLog()
+        self.breaker = CircuitBreaker()
 
     def check(self, tag: str, plan: Plan, now: int | None = None) -> Result:
+        """``run``, behind the circuit breaker; raises ``StoreUnavailable``."""
+        breaker = self.breaker
+        if breaker.open_until is not None and not breaker.allow():
+            raise StoreUnavailable(f"circuit breaker open for cache {self.alias!r}")
+        try:
+            result = self.run(tag, plan, now)
+        except self.errors as exc:
+            breaker.failure()
+            raise StoreUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        if breaker.failures:
+            breaker.success()
+        return result
+
+    def run(self, tag: str, plan: Plan, now: int | None) -> Result:
+        """Run ``plan`` for ``tag`` in one atomic step and return the algorithm's result."""
         raise NotImplementedError
 
 
