@@ -164,7 +164,7 @@ class RateLimitThrottle(BaseThrottle):
         decision = self.decision
         if decision is None or decision.allowed:
             return None
-        return decision.wait[decision.index] / MICROS
+        return decision.wait / MICROS
 
     def store_unavailable(self, store: Store, exc: StoreUnavailable) -> bool:
         """The store failed: let the request through (``FAIL_OPEN``) or answer 503."""

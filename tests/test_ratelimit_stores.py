@@ -207,9 +207,28 @@ def test_decision_reads_each_policy():
     decision = Decision([1, T0, 5, T0 + 10, 0, 7, T0 + 20, 0])
     assert decision.allowed is True
     assert decision.now == T0
-    assert list(decision.remaining) == [5, 7]
-    assert list(decision.reset) == [T0 + 10, T0 + 20]
-    assert list(decision.wait) == [0, 0]
+    assert decision.count == 2
+    assert decision.policy(0) == (5, T0 + 10, 0)
+    assert decision.policy(1).reset == T0 + 20
+    with pytest.raises(IndexError):
+        decision.policy(2)
+    assert (decision.index, decision.remaining, decision.reset, decision.wait) == (
+        0,
+        5,
+        T0 + 10,
+        0,
+    )
+
+
+def test_a_denied_decision_names_the_wait():
+    decision = Decision([0, T0, 3, T0 + 10, 0, 0, T0 + 60, 45])
+    assert decision.allowed is False
+    assert (decision.index, decision.remaining, decision.reset, decision.wait) == (
+        1,
+        0,
+        T0 + 60,
+        45,
+    )
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from apierrors.ratelimit.algorithms import (
     ALGORITHMS,
@@ -101,45 +101,80 @@ def plan_for(rates: tuple[str, ...], algorithm: str, burst: int | None, prefix: 
 
 
 class Decision:
-    """One check's result, read once: whether it allowed, and each policy's numbers.
+    """One check's result, read once: whether it allowed, and the decisive policy's numbers.
 
-    ``remaining``, ``reset`` and ``wait`` hold one entry per policy of the plan, in its
-    order (times in microseconds; ``reset`` is an instant, ``wait`` a duration). ``index``
-    is the decisive policy, the one the headers describe and ``Retry-After`` waits for:
+    The decisive policy (``index`` in the plan) is the one the headers describe and
+    ``Retry-After`` waits for:
 
     - allowed: the one with the fewest requests remaining (on a tie, the later reset);
     - denied: among the denying ones, the one that wants the longest wait.
+
+    ``remaining``, ``reset`` (an instant) and ``wait`` (a duration) are its numbers, times in
+    microseconds; ``policy(i)`` gives any policy's. Built on every check, so it copies
+    nothing it does not need.
     """
 
-    __slots__ = ("allowed", "index", "now", "remaining", "reset", "wait")
+    __slots__ = ("allowed", "index", "now", "remaining", "reset", "result", "wait")
+
+    allowed: bool
+    now: int
+    index: int
+    remaining: int
+    reset: int
+    wait: int
 
     def __init__(self, result: Result) -> None:
-        self.allowed = bool(result[0])
-        self.now: int = result[1]
-        self.remaining: Sequence[int] = result[HEAD + REMAINING :: WIDTH]
-        self.reset: Sequence[int] = result[HEAD + RESET :: WIDTH]
-        self.wait: Sequence[int] = result[HEAD + WAIT :: WIDTH]
-        self.index = _decisive(self.allowed, self.remaining, self.reset, self.wait)
+        self.result = result
+        if len(result) == HEAD + WIDTH:
+            # One policy, the common case: it is the decisive one.
+            allowed, self.now, self.remaining, self.reset, self.wait = result
+            self.allowed = allowed != 0
+            self.index = 0
+            return
+        self.allowed = allowed = result[0] != 0
+        self.now = result[1]
+        self.index = index = _decisive(result, allowed)
+        base = HEAD + WIDTH * index
+        self.remaining = result[base + REMAINING]
+        self.reset = result[base + RESET]
+        self.wait = result[base + WAIT]
+
+    @property
+    def count(self) -> int:
+        """How many policies the result has."""
+        return (len(self.result) - HEAD) // WIDTH
+
+    def policy(self, index: int) -> PolicyOutcome:
+        """The numbers of the plan's policy ``index``."""
+        if not 0 <= index < self.count:
+            raise IndexError(index)
+        base = HEAD + WIDTH * index
+        remaining, reset, wait = self.result[base : base + WIDTH]
+        return PolicyOutcome(remaining, reset, wait)
 
 
-def _decisive(
-    allowed: bool, remaining: Sequence[int], reset: Sequence[int], wait: Sequence[int]
-) -> int:
-    count = len(remaining)
-    if count == 1:
-        return 0
-    best = 0
+class PolicyOutcome(NamedTuple):
+    """One policy's part of a result (times in microseconds)."""
+
+    remaining: int
+    reset: int
+    wait: int
+
+
+def _decisive(result: Result, allowed: bool) -> int:
+    best = HEAD
     if allowed:
-        for i in range(1, count):
-            if remaining[i] < remaining[best] or (
-                remaining[i] == remaining[best] and reset[i] > reset[best]
+        for base in range(HEAD + WIDTH, len(result), WIDTH):
+            remaining, best_remaining = result[base + REMAINING], result[best + REMAINING]
+            if remaining < best_remaining or (
+                remaining == best_remaining and result[base + RESET] > result[best + RESET]
             ):
-                best = i
+                best = base
     else:
-        for i in range(1, count):
-            if wait[i] > wait[best]:
-                best = i
-    return best
+        for base in range(HEAD + WIDTH, len(result), WIDTH):
+            if result[base + WAIT] > result[best + WAIT]:
+                best = base
+    return (best - HEAD) // WIDTH
 
 
 class Store:

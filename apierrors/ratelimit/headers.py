@@ -72,19 +72,18 @@ def record(request: HttpRequest, plan: Plan, decision: Decision, label: str | No
 
     ``label`` names the throttle's policies in the IETF fields; ``None`` leaves them out.
     """
-    index = decision.index
-    remaining, reset = decision.remaining[index], decision.reset[index]
-    rank = (0, -remaining, reset) if decision.allowed else (1, decision.wait[index], reset)
+    remaining, reset = decision.remaining, decision.reset
+    rank = (0, -remaining, reset) if decision.allowed else (1, decision.wait, reset)
     best: tuple[int, int, int] | None = getattr(request, RANK_ATTR, None)
     headers: dict[str, str] | None = getattr(request, RATE_LIMIT_HEADERS_ATTR, None)
     if best is None or headers is None or rank > best:
         headers = {
-            LIMIT: str(plan.policies[index].limit),
+            LIMIT: str(plan.policies[decision.index].limit),
             REMAINING: str(remaining),
             RESET: str(seconds_up(reset)),
         }
         if label is not None:
-            name = policy_name(label, plan, index)
+            name = policy_name(label, plan, decision.index)
             headers[IETF_RATELIMIT] = f"{name};r={remaining};t={seconds_up(reset - decision.now)}"
         setattr(request, RANK_ATTR, rank)
         setattr(request, RATE_LIMIT_HEADERS_ATTR, headers)
