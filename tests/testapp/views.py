@@ -59,6 +59,7 @@ DRF_EXCEPTIONS: dict[str, Any] = {
     "suspicious": lambda: SuspiciousOperation("evil /etc/passwd"),
     "custom_api_exception": lambda: CustomConflict(),
     "custom_500_api_exception": lambda: Custom500(),
+    "teapot": lambda: Teapot(),
     "jwt_like_dict_detail": lambda: drf.AuthenticationFailed(
         {"detail": "Given token not valid", "code": "token_not_valid", "messages": [{"a": 1}]}
     ),
@@ -70,6 +71,11 @@ class CustomConflict(drf.APIException):
     status_code = 409
     default_detail = "Already archived."
     default_code = "archived"
+
+
+class Teapot(drf.APIException):
+    status_code = 418
+    default_detail = "No coffee here."
 
 
 class Custom500(drf.APIException):
