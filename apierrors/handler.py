@@ -40,25 +40,14 @@ from rest_framework.views import set_rollback
 
 from apierrors import envelope, problem
 from apierrors import exceptions as errors
-from apierrors.codes import SERVER_ERROR, entry_for_status
+from apierrors.codes import SERVER_ERROR
+from apierrors.codes import entry_for_status as entry_for_status  # re-exported
 from apierrors.conf import conf
-from apierrors.database import Conflict, classify, is_unique_violation
-from apierrors.ratelimit.headers import RETRY_AFTER, retry_after_seconds
+from apierrors.database import Conflict, classify
+from apierrors.database import is_unique_violation as is_unique_violation  # re-exported
+from apierrors.ratelimit.headers import RETRY_AFTER
+from apierrors.ratelimit.headers import retry_after_seconds as retry_after_seconds  # re-exported
 from apierrors.request_id import generate, get_request_id
-
-__all__ = [
-    "CONCURRENT_RETRY_AFTER",
-    "CSRF_FAILED",
-    "ENVELOPE_MARKER",
-    "ExceptionHandler",
-    "entry_for_status",
-    "exception_handler",
-    "get_handler",
-    "is_envelope",
-    "is_unique_violation",
-    "mark",
-    "retry_after_seconds",
-]
 
 logger = logging.getLogger("django.request")
 

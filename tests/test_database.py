@@ -203,3 +203,9 @@ def test_rename_view_succeeds_without_a_concurrent_transaction(api_client):
     a, b = Thing.objects.create(name="a").pk, Thing.objects.create(name="b").pk
     assert api_client.post(f"/t/things/{a}/{b}/rename/").status_code == 204
     assert names(a, b) == [f"view-{a}", f"view-{b}"]
+
+
+def test_handler_still_offers_the_unique_check():
+    from apierrors import handler
+
+    assert handler.is_unique_violation is is_unique_violation
