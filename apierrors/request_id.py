@@ -12,9 +12,8 @@ import re
 import secrets
 from contextvars import ContextVar
 
-PATTERN = r"^[A-Za-z0-9._:\-]{1,128}$"
-"""What an incoming id must match to be kept, as a regular expression (and a JSON Schema
-``pattern``, which the OpenAPI schema can use)."""
+PATTERN = r"[A-Za-z0-9._:\-]{1,128}"
+"""What an incoming id must match, whole (unanchored; the schema documents it anchored)."""
 _VALID = re.compile(PATTERN)
 
 current_request_id: ContextVar[str | None] = ContextVar("apierrors_request_id", default=None)
