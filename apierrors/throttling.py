@@ -26,7 +26,6 @@ from django.core.exceptions import ImproperlyConfigured
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
-from apierrors.conf import conf
 from apierrors.exceptions import ServiceUnavailable
 from apierrors.ratelimit import get_store, headers
 from apierrors.ratelimit.base import (
@@ -168,7 +167,7 @@ class RateLimitThrottle(BaseThrottle):
 
     def store_unavailable(self, store: Store, exc: StoreUnavailable) -> bool:
         """The store failed: let the request through (``FAIL_OPEN``) or answer 503."""
-        fail_open = conf.FAIL_OPEN
+        fail_open = current().fail_open
         count = store.outage_log.due()
         if count is not None:
             logger.warning(
@@ -183,7 +182,7 @@ class RateLimitThrottle(BaseThrottle):
             )
         if fail_open:
             return True
-        raise ServiceUnavailable(retry_after=retry_after_seconds(conf.BREAKER_COOLDOWN))
+        raise ServiceUnavailable(retry_after=retry_after_seconds(current().breaker_cooldown))
 
     def policy_label(self) -> str:
         """How the IETF ``RateLimit-Policy`` field names this throttle's policies."""
