@@ -107,11 +107,17 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         entry["outcome"] = "skipped"
 
 
-def _crash_message(report: pytest.TestReport) -> str:
+def pytest_collectreport(report: pytest.CollectReport) -> None:
+    # A module that fails to import is a failure under its own id (its tests never run).
+    if report.failed:
+        OUTCOMES[report.nodeid] = {"outcome": "failed", "message": _crash_message(report)}
+
+
+def _crash_message(report: pytest.TestReport | pytest.CollectReport) -> str:
     crash = getattr(report.longrepr, "reprcrash", None)
     text = str(crash.message if crash is not None else report.longrepr).strip()
     first = text.splitlines()[0] if text else ""
-    return f"{report.when}: {first[:300]}"
+    return f"{getattr(report, 'when', 'collect')}: {first[:300]}"
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

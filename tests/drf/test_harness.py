@@ -122,3 +122,29 @@ def test_pytest_config_refuses_an_sdist_without_one(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text("[build-system]\n")
     with pytest.raises(RuntimeError, match="No pytest configuration"):
         harness.pytest_config(tmp_path)
+
+
+def test_regressions_are_tests_passing_with_drf_and_not_with_apierrors() -> None:
+    def outcome(name: str, message: str = "") -> dict[str, str]:
+        return {"outcome": name, "message": message}
+
+    baseline = {
+        "t::same": outcome("passed"),
+        "t::broken": outcome("passed"),
+        "t::skipped_now": outcome("passed"),
+        "t::vanished": outcome("passed"),
+        "t::failing_anyway": outcome("failed", "call: needs PostgreSQL"),
+    }
+    ours = {
+        "t::same": outcome("passed"),
+        "t::broken": outcome("failed", "call: assert 422 == 400"),
+        "t::skipped_now": outcome("skipped"),
+        "t::failing_anyway": outcome("failed", "call: needs PostgreSQL"),
+        "tests/test_x.py": outcome("failed", "collect: ImportError"),
+    }
+    assert harness.regressions(baseline, ours) == {
+        "t::broken": "call: assert 422 == 400",
+        "t::skipped_now": "skipped",
+        "t::vanished": "not run",
+        "tests/test_x.py": "collect: ImportError",
+    }
