@@ -10,7 +10,9 @@ For each contender, on a private redis-server (started here, no persistence) emp
 requests each, in turn, through the contender's usual API with its usual key names, at
 ``--rate``. The figure is the growth of ``used_memory`` (``INFO memory``) divided by the
 number of clients and rates: what one more client costs in Redis, keys, values and Redis's
-own per-key overhead (expiry entry, allocator rounding) included.
+own per-key overhead (expiry entry, allocator rounding) included. Below a few thousand
+clients the figure is noisy: Redis's hash tables grow in powers of two and the allocator
+works in chunks, so a small fill may land on either side of a step.
 """
 
 from __future__ import annotations
