@@ -35,12 +35,12 @@ TARGET = re.compile(r"#\s*(settings|urls|views)\.py\b")
 REQUEST_ID = re.compile(r"req_[0-9a-f]{24}")
 
 # Not on the page: a view that crashes, to see where a 500's traceback goes.
-CRASH = '''
+CRASH = """
 def crash(request):
     raise ZeroDivisionError("quickstart-crash-marker")
 
 urlpatterns += [path("crash/", crash)]
-'''
+"""
 
 
 def page_blocks() -> list[tuple[str, str]]:
