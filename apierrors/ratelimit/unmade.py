@@ -25,23 +25,24 @@ MAX_BACKOFF = 300.0
 class UnmadeStore(Store):
     """Fails fast, and makes the real store again after a growing delay."""
 
+    clock: Callable[[], float] = staticmethod(time.monotonic)
+    """Monotonic seconds (replaceable in tests)."""
+
     def __init__(
         self,
         name: str,
         make: Callable[[str], Store],
         error: BaseException,
         replace: Callable[[str, Store], None],
-        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__(redact(name) if is_uri(name) else name)
         self.name = name
         self.make = make
         self.replace = replace
-        self.clock = clock
         self.attempts = 1
         self.made: Store | None = None
         self.error = self.describe(error)
-        self.retry_at = clock() + self.delay()
+        self.retry_at = self.clock() + self.delay()
         self._lock = threading.Lock()
 
     def describe(self, error: BaseException) -> str:
