@@ -172,11 +172,16 @@ class RedisScriptStore(Store):
         return current().store_timeout
 
     def connections_for(self, key: str) -> Connections:
-        """The connections to the server that holds ``key`` and every key sharing its tag."""
-        assert self.connections is not None, "set connections, or override connections_for"
+        """The connections to the server that holds ``key`` and every key sharing its tag.
+
+        Override it when that server depends on the key; otherwise set ``connections``.
+        """
+        if self.connections is None:
+            raise NotImplementedError(f"{type(self).__qualname__} sets no connections")
         return self.connections
 
     def script(self, plan: Plan, key: str) -> LuaScript:
+        """The plan's script (one object per algorithm, shared by every store)."""
         source = plan.algorithm.source
         script = _scripts.get(source)
         if script is None:
