@@ -72,7 +72,10 @@ class RateLimitThrottle(BaseThrottle):
       ``"10/5m"``); several rates are checked together and consumed all or none;
     - ``algorithm``: ``"fixed_window"`` or ``"gcra"`` (default: ``THROTTLE_ALGORITHM``);
     - ``burst``: for GCRA, how many requests may come at once (default: each rate's count);
-    - ``cache_alias``: the cache holding the state (default: ``THROTTLE_CACHE``);
+    - ``store``: a store URI (``"redis://host:6379/0"``) holding the state, ahead of
+      everything below (default: ``THROTTLE_STORE``);
+    - ``cache_alias``: the cache holding the state (default: ``THROTTLE_STORE`` when set,
+      else ``THROTTLE_CACHE``);
     - ``cache_format``: how ``scope`` and the client's ident make the key;
     - ``timer``: a clock returning seconds, for tests; ``None`` (the default) uses the
       store's clock (Redis's ``TIME``), so the app servers' clocks do not matter.
@@ -85,6 +88,7 @@ class RateLimitThrottle(BaseThrottle):
     rates: Sequence[str] | None = None
     algorithm: str | None = None
     burst: int | None = None
+    store: str | None = None
     cache_alias: str | None = None
     cache_format = "throttle_%(scope)s_%(ident)s"
     timer: Callable[[], float] | None = None
@@ -131,7 +135,10 @@ class RateLimitThrottle(BaseThrottle):
         return plan_for(rates, self.algorithm or settings.algorithm, self.burst, settings.prefix)
 
     def get_store(self) -> Store:
-        return get_store(self.cache_alias or current().cache)
+        """The store of ``store``, else ``cache_alias``, else ``THROTTLE_STORE``, else
+        ``THROTTLE_CACHE``."""
+        settings = current()
+        return get_store(self.store or self.cache_alias or settings.store or settings.cache)
 
     def get_ident(self, request: Request | HttpRequest) -> str:
         """The anonymous client's address (see ``apierrors.ratelimit.identity``)."""
