@@ -239,7 +239,8 @@ def test_rule_tree_is_a_recursive_component(schema: Schema) -> None:
     # Each (field, operator) pair of the catalogue is in exactly one condition shape.
     pairs: list[tuple[str, str]] = []
     for shape in components["SegmentCondition"]["oneOf"]:
-        props = shape["properties"]
+        # Every shape is a named component: client generators cannot name inline members.
+        props = components[shape["$ref"].rsplit("/", 1)[1]]["properties"]
         fields = components[props["field"]["$ref"].rsplit("/", 1)[1]]["enum"]
         operators = components[props["operator"]["$ref"].rsplit("/", 1)[1]]["enum"]
         pairs += [(field, operator) for field in fields for operator in operators]
