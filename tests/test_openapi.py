@@ -20,6 +20,8 @@ from openapi_spec_validator import validate
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 from rest_framework.response import Response
+from rest_framework.serializers import CharField, ModelSerializer, Serializer
+from rest_framework.validators import UniqueTogetherValidator, UniqueValidator
 from rest_framework.views import APIView
 from schemathesis import GenerationMode
 
@@ -35,8 +37,11 @@ from apierrors.openapi import (
     declared_errors,
     raises,
 )
+from apierrors.openapi.bodies import checks_uniqueness
 from tests import schemathesis_support as support
 from tests.openapi_app import urls, views
+from tests.openapi_app.serializers import ThingSerializer
+from tests.testapp.models import Holder, Thing
 
 Schema = dict[str, Any]
 
@@ -55,6 +60,19 @@ STANDARD_RESPONSES = {
     "ServiceUnavailable",
 }
 VALIDATION_CODES = ["VALIDATION_ERROR", "MISSING_FIELD", "INVALID_FORMAT"]
+
+
+def _unique() -> UniqueValidator:
+    return UniqueValidator(queryset=Thing.objects.all())
+
+
+def _together(**kwargs: Any) -> UniqueTogetherValidator:
+    return UniqueTogetherValidator(queryset=Thing.objects.all(), fields=["name"], **kwargs)
+
+
+def _model_serializer(model: type[Any], **meta: Any) -> type[ModelSerializer[Any]]:
+    attributes = {"model": model, "fields": "__all__", **meta}
+    return type("Model", (ModelSerializer,), {"Meta": type("Meta", (), attributes)})
 
 
 @pytest.fixture
@@ -172,7 +190,9 @@ def test_no_component_per_field_or_enum(schema: Schema) -> None:
     # drf-spectacular's enum hook must find nothing to split out of the error components.
     names = set(schema["components"]["schemas"])
     ours = {"ErrorEnvelope", "ApiError", "ErrorCode", "FieldProblem"}
-    serializers = {n for n in names if n.startswith(("Note", "Report", "Paginated", "Patched"))}
+    serializers = {
+        n for n in names if n.startswith(("Note", "Report", "Thing", "Paginated", "Patched"))
+    }
     assert names == ours | serializers
 
 
@@ -201,6 +221,8 @@ def test_component_names_do_not_depend_on_the_views(generate: Callable[[], Schem
         ("POST", "reports/{id}/publish/", [202, 401, 403, 404, 406, 429, 500, 502]),
         ("POST", "reports/generate/", [202, 401, 402, 403, 406, 429, 500]),
         ("GET", "health/", [200, 406, 500, 503]),
+        ("GET", "things/", [200, 406, 500]),
+        ("POST", "things/", [201, 400, 406, 409, 415, 422, 500]),
     ],
 )
 def test_statuses_inferred_from_the_view(
@@ -305,6 +327,82 @@ def test_reject_unknown_fields_setting_adds_invalid_field_everywhere(
     assert "INVALID_FIELD" in codes_for(schema, "POST", "validated/", 422)
     assert component_ref(schema, "POST", "validated/", 422) == "ValidationFailed"
     assert schema["components"]["schemas"]["Note"]["additionalProperties"] is False
+
+
+def test_unique_validator_of_the_request_serializer_answers_409(schema: Schema) -> None:
+    # ThingSerializer's name is unique on the model: DRF gives it a UniqueValidator, whose
+    # refusal (code "unique") the handler answers 409 DUPLICATE_RESOURCE.
+    found = response(schema, "POST", "things/", 409)
+    assert error_codes(found) == ["DUPLICATE_RESOURCE"]
+    assert found["content"]["application/json"]["examples"]["DUPLICATE_RESOURCE"]
+    # A read answers no 409, and a write without a uniqueness rule neither.
+    assert 409 not in statuses(schema, "GET", "things/")
+    assert 409 not in statuses(schema, "POST", "notes/")
+
+
+@pytest.mark.django_db
+def test_documented_409_is_what_a_taken_name_answers(
+    generate: Callable[[], Schema], api_client: Any
+) -> None:
+    documented = codes_for(generate(), "POST", "things/", 409)
+    assert api_client.post("/t/openapi/things/", {"name": "one"}, format="json").status_code == 201
+    answer = api_client.post("/t/openapi/things/", {"name": "one"}, format="json")
+    assert answer.status_code == 409
+    assert answer.json()["error"]["code"] in documented
+
+
+class _Named(Serializer[Any]):
+    name = CharField()
+
+
+@pytest.mark.parametrize(
+    ("serializer", "expected"),
+    [
+        (_Named, False),
+        (type("Unique", (_Named,), {"name": CharField(validators=[_unique()])}), True),
+        (
+            type(
+                "ReadOnly", (_Named,), {"name": CharField(read_only=True, validators=[_unique()])}
+            ),
+            False,
+        ),
+        (
+            type(
+                "Together",
+                (_Named,),
+                {"Meta": type("Meta", (), {"validators": [_together()]})},
+            ),
+            True,
+        ),
+        (
+            type(
+                "OwnCode",
+                (_Named,),
+                {"Meta": type("Meta", (), {"validators": [_together(code="taken_slot")]})},
+            ),
+            False,
+        ),
+        (type("Nested", (_Named,), {"thing": ThingSerializer()}), True),
+        (type("NestedList", (_Named,), {"things": ThingSerializer(many=True)}), True),
+        (ThingSerializer, True),
+        (_model_serializer(Thing, extra_kwargs={"name": {"validators": []}}), True),
+        (_model_serializer(Holder), False),
+    ],
+    ids=[
+        "plain",
+        "unique-validator",
+        "read-only",
+        "unique-together",
+        "unique-together-own-code",
+        "nested",
+        "nested-list",
+        "model-unique-field",
+        "model-rule-without-validator",
+        "model-without-rule",
+    ],
+)
+def test_checks_uniqueness(serializer: Any, expected: bool) -> None:
+    assert checks_uniqueness(serializer) is expected
 
 
 def test_paginated_list_answers_404(schema: Schema) -> None:
@@ -716,7 +814,7 @@ def test_responses_conform_to_the_schema(
     rates = {views.UnconfiguredThrottle.scope: "1000000/hour"}
     monkeypatch.setattr(views.UnconfiguredThrottle, "THROTTLE_RATES", rates)
     operations = support.operations(support.load(generate(), generate_credentials=True))
-    assert len(operations) == 13
+    assert len(operations) == 15
     for api_operation in operations.values():
         support.run(api_operation, headers={}, max_examples=50, modes=[GenerationMode.POSITIVE])
 

@@ -18,7 +18,11 @@ from apierrors import declarations
 from apierrors import exceptions as errors
 from apierrors.conf import conf
 from apierrors.docs import example_error
-from apierrors.openapi.bodies import constrain_text_fields, rejects_unknown_fields
+from apierrors.openapi.bodies import (
+    checks_uniqueness,
+    constrain_text_fields,
+    rejects_unknown_fields,
+)
 from apierrors.openapi.components import ALLOW, WWW_AUTHENTICATE, ref
 from apierrors.openapi.introspection import (
     AUTHENTICATION_ONLY,
@@ -42,6 +46,10 @@ from apierrors.ratelimit.headers import RETRY_AFTER, retry_after_seconds
 _standard_responses: weakref.WeakKeyDictionary[ComponentRegistry, dict[int, str]] = (
     weakref.WeakKeyDictionary()
 )
+
+
+# The methods that create or change a resource, and so can break a uniqueness rule.
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
 class AutoSchema(SpectacularAutoSchema):
@@ -177,6 +185,7 @@ class AutoSchema(SpectacularAutoSchema):
             *self.throttle_errors(),
             *self.lookup_errors(operation),
             *self.body_errors(operation),
+            *self.uniqueness_errors(operation),
             *self.negotiation_errors(),
             *self.declared_errors(),
             *self.server_errors(),
@@ -280,6 +289,20 @@ class AutoSchema(SpectacularAutoSchema):
             Outcome(errors.UnsupportedMediaType()),
             *validation_outcomes(reject_unknown_fields=rejects),
         ]
+
+    def uniqueness_errors(self, operation: dict[str, Any]) -> list[Outcome]:
+        """409 DUPLICATE_RESOURCE for a write whose request serializer checks uniqueness.
+
+        A ``UniqueValidator``, ``UniqueTogetherValidator`` or ``unique_for_date`` refusing a
+        taken value is answered 409 (``details`` name the fields), and so is the database's
+        unique violation for a ``ModelSerializer`` whose model has a uniqueness rule.
+        """
+        if self.method not in WRITE_METHODS or "requestBody" not in operation:
+            return []
+        serializer = self.get_request_serializer()
+        if serializer is None or not checks_uniqueness(serializer):
+            return []
+        return [Outcome(example_error(errors.DuplicateResource))]
 
     def negotiation_errors(self) -> list[Outcome]:
         """406 unless a renderer takes any media type."""

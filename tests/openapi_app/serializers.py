@@ -5,6 +5,7 @@ from typing import Any
 from rest_framework import serializers
 
 from apierrors.serializers import RejectUnknownFieldsMixin
+from tests.testapp.models import Thing
 
 
 class NoteSerializer(serializers.Serializer[Any]):
@@ -20,3 +21,11 @@ class StrictNoteSerializer(RejectUnknownFieldsMixin, NoteSerializer):
 class ReportSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField(read_only=True)
     name = serializers.CharField()
+
+
+class ThingSerializer(serializers.ModelSerializer[Thing]):
+    """A model serializer over a unique field: its UniqueValidator answers 409."""
+
+    class Meta:
+        model = Thing
+        fields = ["id", "name"]
