@@ -37,7 +37,7 @@ from apierrors.openapi import (
     declared_errors,
     raises,
 )
-from apierrors.openapi.bodies import checks_uniqueness
+from apierrors.openapi.bodies import checks_uniqueness, text_example
 from tests import schemathesis_support as support
 from tests.openapi_app import urls, views
 from tests.openapi_app.serializers import ThingSerializer
@@ -313,10 +313,48 @@ def test_request_text_documents_what_charfield_refuses(schema: Schema) -> None:
         assert not re.search(body, text)
     for blank in ("", "  ", "\t\n"):
         assert not re.search(title, blank)
+    assert request["title"]["minLength"] == 1
+    assert "minLength" not in request["body"]
     # Responses and read-only fields are left alone.
     note = schema["components"]["schemas"]["Note"]["properties"]
     assert "pattern" not in note["title"]
     assert "pattern" not in note["id"]
+
+
+def test_request_text_has_an_example_its_pattern_accepts(schema: Schema) -> None:
+    # Swagger UI prefills a request from the examples, and makes random text up from a
+    # pattern where a string has none: each patterned property gets a plain example.
+    request = schema["components"]["schemas"]["NoteRequest"]["properties"]
+    assert request["title"]["example"] == request["body"]["example"] == "string"
+    checked = 0
+    for name, component in schema["components"]["schemas"].items():
+        for prop_name, prop in component.get("properties", {}).items():
+            if "pattern" not in prop:
+                continue
+            example = prop["example"]
+            assert re.search(prop["pattern"], example), (name, prop_name)
+            assert prop.get("minLength", 0) <= len(example) <= prop.get("maxLength", 10**6)
+            checked += 1
+    assert checked >= 4
+
+
+@pytest.mark.parametrize(
+    ("limits", "expected"),
+    [
+        ({}, "string"),
+        ({"maxLength": 3}, "str"),
+        ({"minLength": 8, "maxLength": 8}, "stringst"),
+        ({"minLength": 13}, "stringstrings"),
+    ],
+)
+def test_text_example_fits_the_lengths(limits: Schema, expected: str) -> None:
+    assert text_example(limits) == expected
+
+
+def test_an_example_of_the_field_is_kept(generate: Callable[[], Schema]) -> None:
+    component = generate()["components"]["schemas"]["ReportRequest"]["properties"]["name"]
+    assert component["example"] == "Monthly sales"
+    assert re.search(component["pattern"], component["example"])
 
 
 def test_reject_unknown_fields_setting_adds_invalid_field_everywhere(

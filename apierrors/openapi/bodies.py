@@ -56,8 +56,23 @@ def text_pattern(text: serializers.Field[Any, Any, Any, Any]) -> str | None:
     return NO_NUL_PATTERN
 
 
+# The example of a text property that gets a pattern. Swagger UI prefills a request body from
+# the examples, and, for a string without one, generates text matching its pattern: random
+# characters such as `.wu\jn|Jfk4Nikp<{uz(`. This is what it shows for a plain string.
+TEXT_EXAMPLE = "string"
+
+
+def text_example(prop: Mapping[str, Any]) -> str:
+    """``TEXT_EXAMPLE`` cut or repeated to the property's ``maxLength`` and ``minLength``."""
+    min_length = int(prop.get("minLength", 0))
+    text = TEXT_EXAMPLE * (min_length // len(TEXT_EXAMPLE) + 1)
+    max_length = prop.get("maxLength")
+    return text[: max(min_length, len(TEXT_EXAMPLE) if max_length is None else int(max_length))]
+
+
 def constrain_text_fields(serializer: Any, schema: dict[str, Any]) -> None:
-    """Give the plain text properties of a request component the pattern their field checks.
+    """Give the plain text properties of a request component the pattern their field checks,
+    and an example that the pattern accepts (unless the property has one).
 
     Properties with a format, an enum or a pattern of their own (e-mail, URL, regex and
     choice fields) are left as drf-spectacular wrote them.
@@ -78,6 +93,10 @@ def constrain_text_fields(serializer: Any, schema: dict[str, Any]) -> None:
         ):
             continue
         prop["pattern"] = pattern
+        if pattern == NOT_BLANK_PATTERN:
+            prop.setdefault("minLength", 1)
+        if "example" not in prop:
+            prop["example"] = text_example(prop)
 
 
 # How deep checks_uniqueness looks into nested serializers.

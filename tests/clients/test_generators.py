@@ -156,3 +156,32 @@ def test_openapi_typescript_types_compile_strictly(schema_file: Path, tmp_path: 
         check=False,
     )
     assert compiled.returncode == 0, compiled.stdout + compiled.stderr
+
+
+def test_examples_match_their_patterns_in_javascript(schema_file: Path, tmp_path: Path) -> None:
+    # Swagger UI and the JavaScript validators read the patterns as ECMA-262 regexes: each
+    # example must match there too, and a text that is only spaces must not match a pattern
+    # of a field that refuses blank text (the ones with minLength 1).
+    node = shutil.which("node")
+    if node is None:
+        missing_service("node is not installed: the patterns cannot be checked in JavaScript")
+    schema: dict[str, Any] = yaml.safe_load(schema_file.read_text())
+    cases = [
+        {"pattern": prop["pattern"], "example": prop["example"], "blank": prop.get("minLength")}
+        for component in schema["components"]["schemas"].values()
+        for prop in component.get("properties", {}).values()
+        if "pattern" in prop and "example" in prop
+    ]
+    assert len(cases) >= 5
+    (tmp_path / "cases.json").write_text(json.dumps(cases))
+    script = """
+const cases = require("./cases.json");
+const wrong = cases.filter(({pattern, example, blank}) => {
+  const regex = new RegExp(pattern, "u");
+  return !regex.test(example) || (blank === 1 && regex.test(" \\t\\u00a0"));
+});
+console.log(JSON.stringify(wrong));
+"""
+    (tmp_path / "check.js").write_text(script)
+    result = run([str(node), "check.js"], tmp_path)
+    assert json.loads(result.stdout) == []

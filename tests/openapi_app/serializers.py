@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apierrors.serializers import RejectUnknownFieldsMixin
@@ -18,9 +19,14 @@ class StrictNoteSerializer(RejectUnknownFieldsMixin, NoteSerializer):
     pass
 
 
+@extend_schema_field({"type": "string", "example": "Monthly sales"})
+class ReportNameField(serializers.CharField):
+    """A text field whose schema brings its own example."""
+
+
 class ReportSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField(read_only=True)
-    name = serializers.CharField()
+    name = ReportNameField()
 
 
 class ThingSerializer(serializers.ModelSerializer[Thing]):

@@ -3,6 +3,7 @@ rate-limit headers, and the validators' verdicts."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -246,6 +247,25 @@ def test_rule_tree_is_a_recursive_component(schema: Schema) -> None:
         pairs += [(field, operator) for field in fields for operator in operators]
     expected = [(name, op) for name, entry in rules.FIELDS.items() for op in entry.operators]
     assert sorted(pairs) == sorted(expected)
+
+
+def test_request_text_prefills_plain_text(schema: Schema) -> None:
+    # Swagger UI makes random text up from a pattern where a string has no example; every
+    # request text documents the blank text it refuses, and an example its pattern accepts.
+    components = schema["components"]["schemas"]
+    name = components["SegmentRequest"]["properties"]["name"]
+    assert name["minLength"] == 1
+    assert not re.search(name["pattern"], "   ")
+    checked = 0
+    for component_name, component in components.items():
+        if not component_name.endswith("Request"):
+            continue
+        for prop_name, prop in component.get("properties", {}).items():
+            if prop.get("type") == "string" and "pattern" in prop:
+                assert re.search(prop["pattern"], prop["example"]), (component_name, prop_name)
+                assert len(prop["example"]) <= prop.get("maxLength", 10**6)
+                checked += 1
+    assert checked >= 5
 
 
 def test_pagination_parameters_start_at_one(schema: Schema) -> None:
