@@ -154,12 +154,12 @@ def iter_responses(schema: Schema) -> Iterator[tuple[str, Schema]]:
 def test_error_components(schema: Schema) -> None:
     components = schema["components"]
     assert {"ErrorEnvelope", "ApiError", "ErrorCode", "FieldProblem"} <= set(components["schemas"])
-    assert set(components["responses"]) == STANDARD_RESPONSES
+    # No view answers 405: its response and the Allow header are not components.
+    assert set(components["responses"]) == STANDARD_RESPONSES - {"MethodNotAllowed"}
     assert set(components["headers"]) == {
         "X-Request-ID",
         "Retry-After",
         "WWW-Authenticate",
-        "Allow",
         *RATE_LIMIT_HEADERS,
     }
     envelope = components["schemas"]["ErrorEnvelope"]
@@ -179,11 +179,50 @@ def test_error_components(schema: Schema) -> None:
     assert field["nullable"] is True
 
 
-def test_code_enum_lists_the_catalogue_then_project_codes(schema: Schema) -> None:
+def test_code_enum_lists_the_codes_the_operations_answer(schema: Schema) -> None:
+    documented = {
+        code
+        for where, found in iter_responses(schema)
+        if not where.startswith("component") and where.rsplit(" ", 1)[1][0] in "45"
+        for code in error_codes(found)
+    }
     enum = schema["components"]["schemas"]["ErrorCode"]["enum"]
-    assert enum[: len(codes.CATALOGUE)] == list(codes.CATALOGUE)
-    assert "QUOTA_EXHAUSTED" in enum[len(codes.CATALOGUE) :]
-    assert len(enum) == len(set(enum))
+    assert set(enum) == documented
+    # Catalogue order, then the project's codes; none that no view answers.
+    catalogue = [code for code in codes.CATALOGUE if code in documented]
+    assert enum == [*catalogue, "QUOTA_EXHAUSTED"]
+    assert "CAMPAIGN_NOT_SCHEDULED" not in enum
+    assert "METHOD_NOT_ALLOWED" not in enum
+
+
+def test_components_only_for_what_the_operations_answer(settings: Any) -> None:
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_SCHEMA_CLASS": "apierrors.openapi.AutoSchema",
+    }
+    ping = [found for found in urls.urlpatterns if str(found.pattern) == "ping/"]
+    generator = SchemaGenerator(patterns=[path("t/openapi/", include(ping))])
+    components = generator.get_schema(request=None, public=True)["components"]
+    assert components["schemas"]["ErrorCode"]["enum"] == ["NOT_ACCEPTABLE", "SERVER_ERROR"]
+    assert set(components["responses"]) == {"NotAcceptable", "ServerError"}
+    assert set(components["headers"]) == {"X-Request-ID"}
+
+
+def test_declared_405_registers_its_response_and_header(settings: Any) -> None:
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_SCHEMA_CLASS": "apierrors.openapi.AutoSchema",
+    }
+
+    @raises(errors.MethodNotAllowed)
+    class Fixed(views.PingView):
+        pass
+
+    generator = SchemaGenerator(patterns=[path("t/openapi/fixed/", Fixed.as_view())])
+    schema = generator.get_schema(request=None, public=True)
+    assert component_ref(schema, "GET", "fixed/", 405) == "MethodNotAllowed"
+    assert "Allow" in schema["components"]["headers"]
+    assert "METHOD_NOT_ALLOWED" in schema["components"]["schemas"]["ErrorCode"]["enum"]
 
 
 def test_no_component_per_field_or_enum(schema: Schema) -> None:
@@ -638,7 +677,10 @@ def test_error_document_built_once_per_operation(settings: Any) -> None:
     assert CountingSchema.documents == operations
     # The shared components are built by the first operation only.
     assert CountingDocument.schemas_built == 1
-    assert set(schema["components"]["responses"]) == STANDARD_RESPONSES
+    assert set(schema["components"]["responses"]) == STANDARD_RESPONSES - {
+        "MethodNotAllowed",
+        "ServiceUnavailable",
+    }
 
 
 def test_error_documented_by_hand_is_kept(generate: Callable[[], Schema], settings: Any) -> None:

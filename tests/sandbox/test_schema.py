@@ -12,6 +12,7 @@ from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.management.commands.spectacular import Command as SpectacularCommand
 from openapi_spec_validator import validate
 
+from apierrors import codes
 from sandbox.segments import rules
 
 Schema = dict[str, Any]
@@ -186,6 +187,15 @@ def test_components(schema: Schema) -> None:
         components["headers"]
     )
     assert "jwtAuth" in components["securitySchemes"]
+
+
+def test_code_enum_lists_what_the_operations_answer(schema: Schema) -> None:
+    answered = {
+        code for _, errors in EXPECTED.values() for found in errors.values() for code in found
+    }
+    enum = schema["components"]["schemas"]["ErrorCode"]["enum"]
+    assert enum == [code for code in codes.CATALOGUE if code in answered]
+    assert "METHOD_NOT_ALLOWED" not in enum
 
 
 @pytest.mark.parametrize("label", sorted(EXPECTED))
