@@ -65,8 +65,8 @@ class IdField(serializers.IntegerField):
 
 
 class NameField(TextField):
-    """A resource's name (at most 100 characters): text without control, format, private-use or separator characters
-    (INVALID_FORMAT), unique per owner by ``name_key``."""
+    """A resource's name: text without control, format, private-use or separator characters
+    (INVALID_FORMAT otherwise), unique per owner by ``sandbox.names.name_key``."""
 
     default_error_messages = {
         "invisible": "Names may not contain control, format (zero-width, bidi) or "

@@ -42,7 +42,9 @@ class Campaign(NamedModel):
     class Meta:
         ordering = ["id"]
         constraints = [
-            models.UniqueConstraint(fields=["owner", "name_key"], name="campaign_unique_owner_name_key")
+            models.UniqueConstraint(
+                fields=["owner", "name_key"], name="campaign_unique_owner_name_key"
+            )
         ]
 
     def __str__(self) -> str:

@@ -11,7 +11,13 @@ from rest_framework.exceptions import ErrorDetail
 from apierrors import codes
 from sandbox.campaigns.models import Campaign
 from sandbox.names import name_key
-from sandbox.resources import NameField, OwnedRelatedField, StrictSerializer, TextField, duplicate_name
+from sandbox.resources import (
+    NameField,
+    OwnedRelatedField,
+    StrictSerializer,
+    TextField,
+    duplicate_name,
+)
 from sandbox.segments.models import Segment
 
 # How far ahead a campaign may be scheduled.

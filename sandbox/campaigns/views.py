@@ -29,7 +29,6 @@ from sandbox.resources import EMPTY_BODY, MAX_ID, EmptySerializer, OwnedViewSet
 from sandbox.segments.models import Segment
 from sandbox.throttles import CampaignWriteThrottle
 
-
 # How often a campaign is looked up again when its segment changed between reading it and
 # locking it; past that, the client is asked to retry (409).
 LOCK_ATTEMPTS = 3

@@ -20,7 +20,9 @@ class Segment(NamedModel):
     class Meta:
         ordering = ["id"]
         constraints = [
-            models.UniqueConstraint(fields=["owner", "name_key"], name="segment_unique_owner_name_key")
+            models.UniqueConstraint(
+                fields=["owner", "name_key"], name="segment_unique_owner_name_key"
+            )
         ]
 
     def __str__(self) -> str:
