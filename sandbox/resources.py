@@ -149,6 +149,13 @@ class OwnedViewSet(viewsets.GenericViewSet[Any]):
         self.check_object_permissions(self.request, obj)
         return obj
 
+    def body_action(self) -> str | None:
+        """The action whose body this request carries; for OPTIONS (DRF's action
+        "metadata"), the action of the method DRF is describing."""
+        if self.action == "metadata" and self.request.method is not None:
+            return self.action_map.get(self.request.method.lower(), self.action)
+        return self.action
+
     def check_owner(self, obj: Any) -> None:
         if obj.owner_id != self.request.user.pk:
             raise Forbidden(

@@ -102,7 +102,7 @@ class CampaignViewSet(
     }
 
     def get_serializer_class(self) -> type[Serializer[Any]]:
-        return self.action_serializers.get(self.action or "", CampaignSerializer)
+        return self.action_serializers.get(self.body_action() or "", CampaignSerializer)
 
     def represent(self, campaign: Campaign) -> Any:
         return CampaignSerializer(campaign, context=self.get_serializer_context()).data

@@ -58,7 +58,7 @@ class SegmentViewSet(
 
     def get_serializer_class(self) -> type[Serializer[Any]]:
         # OPTIONS describes get_serializer(): the dry run reads a rule tree, not a segment.
-        if self.action == "check_rules":
+        if self.body_action() == "check_rules":
             return RulesCheckSerializer
         return SegmentSerializer
 

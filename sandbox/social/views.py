@@ -62,7 +62,7 @@ class ConnectionViewSet(
 
     def get_serializer_class(self) -> type[Serializer[Any]]:
         # OPTIONS describes get_serializer(): posts reads a post, not a connection.
-        return PostSerializer if self.action == "posts" else ConnectionSerializer
+        return PostSerializer if self.body_action() == "posts" else ConnectionSerializer
 
     def get_queryset(self) -> QuerySet[Connection]:
         return Connection.objects.filter(owner=self.request.user)
