@@ -281,3 +281,15 @@ def test_without_debug_the_public_signing_key_is_refused():
     assert "SANDBOX_SECRET_KEY" in refused.stderr
     assert import_settings(SANDBOX_DEBUG="0", SANDBOX_SECRET_KEY="k" * 50).returncode == 0
     assert import_settings(SANDBOX_DEBUG="1").returncode == 0
+
+
+def test_credentials_holding_nul_are_refused_and_counted(seeded, anonymous):
+    # Refused by the field, on every database, after the token throttle counted them.
+    remaining = []
+    for _ in range(2):
+        response = send(
+            anonymous, "POST", "/api/v1/auth/token/", {"username": "de\x00mo", "password": "x"}
+        )
+        assert_envelope(response, "INVALID_FORMAT", 422, [("username", "INVALID_FORMAT")])
+        remaining.append(int(response["X-RateLimit-Remaining"]))
+    assert remaining == [9, 8]
