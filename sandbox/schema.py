@@ -56,7 +56,8 @@ class SchemaView(SpectacularAPIView):
             ]
         if problems:
             raise ValidationError(problems)
-        return super().get(request, *args, **kwargs)
+        response: Response = super().get(request, *args, **kwargs)  # type: ignore[no-untyped-call]
+        return response
 
 
 class DocsView(SpectacularSwaggerView):

@@ -74,7 +74,7 @@ class Sandbox:
         import psycopg
 
         with psycopg.connect(self.database_url) as connection:
-            return connection.execute(sql, params).fetchall()  # type: ignore[arg-type]
+            return connection.execute(sql, params).fetchall()
 
     def segment(self) -> int:
         answer = self.call(
