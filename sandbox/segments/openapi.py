@@ -26,6 +26,7 @@ RULE = "SegmentRule"
 CONDITION = "SegmentCondition"
 GROUPS = {"all": "SegmentAllGroup", "any": "SegmentAnyGroup", "not": "SegmentNotGroup"}
 
+
 def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
