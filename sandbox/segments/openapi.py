@@ -26,14 +26,12 @@ from typing import Any
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.plumbing import ResolvedComponent
 
+from apierrors.openapi import NO_NUL_PATTERN
 from sandbox.segments import rules
 
 RULE = "SegmentRule"
 CONDITION = "SegmentCondition"
 GROUPS = {"all": "SegmentAllGroup", "any": "SegmentAnyGroup", "not": "SegmentNotGroup"}
-
-# No database stores a NUL character, so text holding one is refused (INVALID_FORMAT).
-NO_NUL = "^[^\\x00]*$"
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -41,7 +39,7 @@ def _ref(name: str) -> dict[str, str]:
 
 
 def _text() -> dict[str, Any]:
-    return {"type": "string", "maxLength": rules.MAX_STRING_LENGTH, "pattern": NO_NUL}
+    return {"type": "string", "maxLength": rules.MAX_STRING_LENGTH, "pattern": NO_NUL_PATTERN}
 
 
 def _pair(item: dict[str, Any], order: str) -> dict[str, Any]:

@@ -84,7 +84,13 @@ EXPECTED: dict[str, tuple[int, dict[int, list[str]]]] = {
     ),
     "DELETE /api/v1/campaigns/{id}/": (
         204,
-        {**AUTH, 403: OWNER, **MISSING, 409: ["CAMPAIGN_ALREADY_ACTIVE"], **COMMON},
+        {
+            **AUTH,
+            403: OWNER,
+            **MISSING,
+            409: ["CAMPAIGN_ALREADY_ACTIVE", "RESOURCE_CONFLICT"],
+            **COMMON,
+        },
     ),
     "POST /api/v1/campaigns/{id}/schedule/": (
         200,
