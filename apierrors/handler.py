@@ -38,7 +38,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from apierrors import codes, envelope, problem
+from apierrors import codes, envelope, problem, signals
 from apierrors import exceptions as errors
 from apierrors.conf import conf
 from apierrors.request_id import generate, get_request_id
@@ -126,6 +126,7 @@ class ExceptionHandler:
         set_rollback()
         body = self.format(error, django_request)
         response = self.build_response(error, body, request)
+        signals.send_error_response(self, response, error, django_request, exc, unexpected)
         mark(response, logged=unexpected)
         return response
 
@@ -391,6 +392,7 @@ class ExceptionHandler:
         for name, value in self.headers(error, request).items():
             response[name] = value
         problem.vary_on_accept(response)
+        signals.send_error_response(self, response, error, request)
         mark(response)
         return response
 

@@ -28,6 +28,7 @@ from django.core.exceptions import ImproperlyConfigured
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
+from apierrors import signals
 from apierrors.conf import conf
 from apierrors.exceptions import ServiceUnavailable
 from apierrors.ratelimit import get_store
@@ -141,10 +142,13 @@ class RateLimitThrottle(BaseThrottle):
             return True
         store = self.get_store()
         timer = self.timer
+        started = signals.listening()
         try:
             result = store.check(self.key, plan, None if timer is None else micros(timer()))
         except StoreUnavailable as exc:
+            signals.send_throttle_decision(self, request, store, started, fail_open=conf.FAIL_OPEN)
             return self.store_unavailable(store, exc)
+        signals.send_throttle_decision(self, request, store, started, plan, result)
         self.plan, self.result = plan, result
         if current().headers:
             self.record_headers(getattr(request, "_request", request), plan, result)

@@ -6,6 +6,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
+from apierrors.contrib.prometheus import metrics_view
 from apierrors.throttling import AnonRateLimitThrottle, UserRateLimitThrottle
 from sandbox.accounts.views import TokenRefreshView, TokenView
 from sandbox.campaigns.views import CampaignViewSet
@@ -30,6 +31,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
         SpectacularSwaggerView.as_view(url_name="schema", throttle_classes=PUBLIC),
         name="docs",
     ),
+    path("metrics", metrics_view, name="metrics"),
 ]
 
 handler400 = "apierrors.views.bad_request"
