@@ -20,9 +20,9 @@ response, with:
   ``api/v1/campaigns/<int:pk>/``), ``ROUTE_UNMATCHED`` when none did. Never the raw path;
 - ``request`` (the Django ``HttpRequest``, or ``None``), ``response``, ``error`` (the
   ``ApiError`` the envelope was built from);
-- ``exception``: what the view raised (``None`` for an error page built outside DRF views:
-  Django's error views, the middleware's rewrite of a non-JSON page, an exception from a
-  plain Django view);
+- ``exception``: what the view raised; outside DRF views (Django's error views, the
+  middleware), the exception Django is handling (``Http404``, ``Resolver404``, an uncaught
+  one), ``None`` for a non-JSON error page the middleware replaced;
 - ``unexpected``: whether it was a failure nobody raised on purpose (a bug, an outage);
   outside DRF views, whether the code is ``SERVER_ERROR``.
 
@@ -41,6 +41,7 @@ response, with:
 
 from __future__ import annotations
 
+import sys
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -91,11 +92,15 @@ def send_error_response(
 ) -> None:
     """Send ``error_response`` (returns at once when no receiver is connected).
 
-    ``unexpected`` left ``None`` (an error page built without the exception) means a
-    ``SERVER_ERROR``: Django only answers 500 for an exception nobody handled.
+    Without ``exception`` (an error page built outside DRF views), the exception being
+    handled is taken; ``unexpected`` left ``None`` means a ``SERVER_ERROR``: Django only
+    answers 500 for an exception nobody handled.
     """
     if not error_response.receivers:
         return
+    if exception is None:
+        # Django calls its error views and process_exception while handling the exception.
+        exception = sys.exc_info()[1]
     if unexpected is None:
         unexpected = error.code == "SERVER_ERROR"
     error_response.send(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.http import Http404
 from rest_framework.test import APIRequestFactory
 
 from apierrors import signals
@@ -42,6 +43,7 @@ def test_unexpected_exception_in_a_plain_django_view(api_client, errors_received
     (call,) = errors_received.calls
     assert (call["code"], call["status"], call["unexpected"]) == ("SERVER_ERROR", 500, True)
     assert call["route"] == "t/django/<str:name>/"
+    assert isinstance(call["exception"], RuntimeError)
 
 
 def test_unmatched_url(api_client, errors_received):
@@ -50,7 +52,7 @@ def test_unmatched_url(api_client, errors_received):
     (call,) = errors_received.calls
     assert call["code"] == "RESOURCE_NOT_FOUND"
     assert call["route"] == signals.ROUTE_UNMATCHED
-    assert call["exception"] is None
+    assert isinstance(call["exception"], Http404)
     assert call["unexpected"] is False
 
 
@@ -122,3 +124,13 @@ def test_route_of():
     request = APIRequestFactory().get("/x/")
     assert signals.route_of(request) == signals.ROUTE_UNMATCHED
     assert signals.route_of(None) == signals.ROUTE_UNMATCHED
+
+
+def test_rewritten_error_page(api_client, errors_received):
+    assert api_client.get("/t/django/html_400/").status_code == 400
+    (call,) = errors_received.calls
+    assert (call["code"], call["exception"], call["unexpected"]) == (
+        "VALIDATION_ERROR",
+        None,
+        False,
+    )
