@@ -28,8 +28,9 @@ SCRIPT = textwrap.dedent(
     import tests.settings as base
 
     apps = [a for a in base.INSTALLED_APPS if not a.startswith("apierrors.contrib.")]
+    own = ("INSTALLED_APPS", "ROOT_URLCONF")
     settings.configure(
-        **{k: getattr(base, k) for k in dir(base) if k.isupper() and k not in ("INSTALLED_APPS", "ROOT_URLCONF")},
+        **{k: getattr(base, k) for k in dir(base) if k.isupper() and k not in own},
         INSTALLED_APPS=apps,
         ROOT_URLCONF="tests.observability.no_extras_urls",
     )
