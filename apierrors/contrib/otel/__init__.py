@@ -7,15 +7,17 @@ only ``opentelemetry-api``: the spans are whatever the project's instrumentation
 while no span is recording. On the current span it sets:
 
 - for an error response, ``error.type`` (the envelope's code) and
-  ``http.response.status_code`` (the semantic conventions' names), ``apierrors.error.code``,
-  and the span's status to ``ERROR`` for a 5xx; an unexpected exception is recorded on the
-  span, since apierrors handles it and it never reaches the instrumentation;
-- for each throttle decision, ``apierrors.ratelimit.*`` (scope, allowed, limit, remaining,
-  reset) of the last decision, and an event for each refusal
-  (``apierrors.ratelimit.refused``) and each check the store could not answer
-  (``apierrors.ratelimit.store_unavailable``);
-- in both cases ``apierrors.request_id``, the ``X-Request-ID`` of the request, so that
+  ``http.response.status_code`` (the semantic conventions' names), and the span's status to
+  ``ERROR`` for a 5xx; an unexpected exception is recorded on the span, since apierrors
+  handles it and it never reaches the instrumentation;
+- for each throttle decision, ``apierrors.ratelimit.scope``, ``.allowed`` and
+  ``.remaining`` of the last decision; an event for each refusal
+  (``apierrors.ratelimit.refused``, with the scope, limit and reset) and for each check the
+  store could not answer (``apierrors.ratelimit.store_unavailable``);
+- once per span, ``apierrors.request_id``, the ``X-Request-ID`` of the request, so that
   logs (which carry it) and traces join.
+
+Few attributes, each set once: the SDK validates every value it is given.
 """
 
 from __future__ import annotations
@@ -43,10 +45,6 @@ REFUSED_EVENT = "apierrors.ratelimit.refused"
 UNAVAILABLE_EVENT = "apierrors.ratelimit.store_unavailable"
 
 
-def _request_id(request: Any) -> str | None:
-    return getattr(request, "request_id", None) or get_request_id()
-
-
 def on_error_response(
     sender: Any,
     *,
@@ -60,19 +58,21 @@ def on_error_response(
     span = trace.get_current_span()
     if not span.is_recording():
         return
-    attributes: dict[str, str | int] = {
-        "error.type": code,
-        "http.response.status_code": status,
-        "apierrors.error.code": code,
-    }
-    request_id = _request_id(request)
-    if request_id:
-        attributes[REQUEST_ID] = request_id
+    attributes: dict[str, str | int] = {"error.type": code, "http.response.status_code": status}
+    _add_request_id(span, attributes, request)
     span.set_attributes(attributes)
     if status >= 500:
         span.set_status(StatusCode.ERROR, code)
     if unexpected and exception is not None:
         span.record_exception(exception)
+
+
+def _add_request_id(span: Any, attributes: dict[str, Any], request: Any) -> None:
+    # Once per span: a request's throttles and its error would each set the same value.
+    if REQUEST_ID not in (getattr(span, "attributes", None) or ()):
+        request_id = getattr(request, "request_id", None) or get_request_id()
+        if request_id:
+            attributes[REQUEST_ID] = request_id
 
 
 def on_throttle_decision(
@@ -96,13 +96,9 @@ def on_throttle_decision(
         "apierrors.ratelimit.scope": scope,
         "apierrors.ratelimit.allowed": allowed,
     }
-    if limit is not None and remaining is not None and reset is not None:
-        attributes["apierrors.ratelimit.limit"] = limit
+    if remaining is not None:
         attributes["apierrors.ratelimit.remaining"] = remaining
-        attributes["apierrors.ratelimit.reset"] = reset
-    request_id = _request_id(request)
-    if request_id:
-        attributes[REQUEST_ID] = request_id
+    _add_request_id(span, attributes, request)
     span.set_attributes(attributes)
     if store_unavailable:
         span.add_event(
@@ -114,7 +110,14 @@ def on_throttle_decision(
             },
         )
     elif not allowed:
-        span.add_event(REFUSED_EVENT, attributes)
+        span.add_event(
+            REFUSED_EVENT,
+            {
+                "apierrors.ratelimit.scope": scope,
+                "apierrors.ratelimit.limit": limit or 0,
+                "apierrors.ratelimit.reset": reset or 0,
+            },
+        )
 
 
 def install() -> None:
