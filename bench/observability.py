@@ -6,25 +6,30 @@ Run from the project root::
     .venv/bin/python bench/observability.py --multiprocess   # prometheus_client's mmap files
     .venv/bin/python bench/observability.py --redis-url redis://127.0.0.1:6379/15
 
-Two paths, each timed with the observability receivers off (no receiver connected: the
+Each path is timed with the observability receivers off (no receiver connected: the
 signals return at once) and on (``apierrors.contrib.prometheus`` and
 ``apierrors.contrib.otel`` installed):
 
-- error: a DRF view raising ``NotFound``, dispatched and rendered (as in
-  ``bench/handler.py``);
-- throttle: ``UserRateLimitThrottle.allow_request()`` on Redis, always allowed, clients
-  rotating over 256 addresses (as in ``bench/throttle.py``);
-- throttled: a DRF view with that throttle, answering 200, dispatched and rendered.
+- error request: a whole request through Django's WSGI handler (apierrors' middleware, URL
+  resolution, the DRF view, the exception handler) that answers 404 RESOURCE_NOT_FOUND;
+- throttled request: likewise, a view throttled per client on Redis that answers 200;
+- error view: a DRF view raising ``NotFound``, dispatched and rendered (as in
+  ``bench/handler.py``), without middleware or URL resolution;
+- throttled view: a DRF view with a throttle on Redis, answering 200, dispatched;
+- allow_request: ``UserRateLimitThrottle.allow_request()`` alone, always allowed, clients
+  rotating over 256 addresses (as in ``bench/throttle.py``).
 
 Tracing is on in both modes: each call runs inside a recording span of the OpenTelemetry SDK,
 as under the Django instrumentation, so that the difference is apierrors' own work (its
-attributes and events), not the span's. The modes take turns in batches; each round gives
-one ratio on/off per path, and the figure is the median over the rounds.
+attributes and events), not the span's. The modes take turns batch by batch; each round gives
+the median ratio on/off of its pairs of batches, and the figure is the median of the rounds
+(with their range).
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import platform
 import statistics
@@ -131,6 +136,30 @@ def throttled_view_case() -> Callable[[int], None]:
     return run
 
 
+def request_case(path: str) -> Callable[[int], None]:
+    """A whole request through Django's WSGI handler: middleware, URL, view, handler."""
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.test import RequestFactory
+
+    handler = WSGIHandler()
+    factory = RequestFactory()
+    environs = [
+        factory.get(path, REMOTE_ADDR=f"10.7.{i // 256}.{i % 256}").environ for i in range(256)
+    ]
+
+    def start_response(status: str, headers: Any) -> None:
+        pass
+
+    def run(n: int) -> None:
+        for i in range(n):
+            with TRACER.start_as_current_span("GET"):
+                response = handler(dict(environs[i % 256]), start_response)
+                b"".join(response)
+                response.close()  # type: ignore[attr-defined]
+
+    return run
+
+
 def switch(on: bool) -> None:
     from apierrors.contrib import otel, prometheus
 
@@ -142,27 +171,37 @@ def switch(on: bool) -> None:
 
 
 def measure(case: Callable[[int], None], rounds: int, batches: int, batch: int) -> list[float]:
-    """One ratio on/off per round; within a round the modes alternate batch by batch."""
+    """Per round, the median of the ratios on/off of adjacent batches (the modes alternate
+    batch by batch, so a noisy moment weighs on both); one figure per round.
+
+    Wall time and this thread's CPU time are both kept: on a shared machine the CPU time is
+    the steadier measure of the work added (a Redis round trip is wall time only).
+    """
     case(batch)  # warm up: connections, scripts, label children
     switch(True)
     case(batch)
     ratios = []
     for _ in range(rounds):
-        spent = {False: 0.0, True: 0.0}
+        pairs = []
+        spent = {(on, clock): 0.0 for on in (False, True) for clock in ("wall", "cpu")}
         for b in range(batches):
+            times = {}
             for on in (b % 2 == 0, b % 2 == 1):
                 switch(on)
-                start = time.perf_counter()
+                wall, cpu = time.perf_counter(), time.thread_time()
                 case(batch)
-                spent[on] += time.perf_counter() - start
-        ratios.append(spent[True] / spent[False])
-        per_call = {on: spent[on] / (batches * batch) * 1e6 for on in spent}
-        ROUND_FIGURES.append(per_call)
+                cpu = time.thread_time() - cpu
+                times[on] = time.perf_counter() - wall
+                spent[on, "wall"] += times[on]
+                spent[on, "cpu"] += cpu
+            pairs.append(times[True] / times[False])
+        ratios.append(statistics.median(pairs))
+        ROUND_FIGURES.append({key: value / (batches * batch) * 1e6 for key, value in spent.items()})
     switch(False)
     return ratios
 
 
-ROUND_FIGURES: list[dict[bool, float]] = []
+ROUND_FIGURES: list[dict[tuple[bool, str], float]] = []
 TRACER: Any = None
 
 
@@ -172,8 +211,8 @@ def main() -> None:
     parser.add_argument("--redis-url")
     parser.add_argument("--multiprocess", action="store_true")
     parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--batches", type=int, default=20)
-    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--batches", type=int, default=40)
+    parser.add_argument("--batch", type=int, default=25)
     args = parser.parse_args()
 
     server = None
@@ -195,20 +234,31 @@ def main() -> None:
             f"{prometheus_client.__name__} ({'multiprocess' if args.multiprocess else 'single'}"
             f" process mode); {args.rounds} rounds of {args.batches} x {args.batch} calls"
         )
-        print(f"{'path':<10}{'off us':>9}{'on us':>9}{'on/off':>8}  (median; rounds min-max)")
+        print(
+            f"{'path':<20}{'off us':>9}{'on us':>9}{'on/off':>8}{'rounds':>13}"
+            f"{'cpu off':>9}{'cpu on':>9}{'cpu +us':>9}{'cpu/wall':>9}"
+        )
+        logging.disable(logging.WARNING)  # Django's "Not Found" line for every 404
         cases = (
-            ("error", error_case()),
-            ("throttle", throttle_case()),
-            ("throttled", throttled_view_case()),
+            ("error request", request_case("/t/code/RESOURCE_NOT_FOUND/")),
+            ("throttled request", request_case("/t/throttle/user/")),
+            ("error view", error_case()),
+            ("throttled view", throttled_view_case()),
+            ("allow_request", throttle_case()),
         )
         for name, case in cases:
             ROUND_FIGURES.clear()
             ratios = measure(case, args.rounds, args.batches, args.batch)
-            off = statistics.median(r[False] for r in ROUND_FIGURES)
-            on = statistics.median(r[True] for r in ROUND_FIGURES)
+            fig = {
+                key: statistics.median(r[key] for r in ROUND_FIGURES) for key in ROUND_FIGURES[0]
+            }
+            added = fig[True, "cpu"] - fig[False, "cpu"]
             print(
-                f"{name:<10}{off:>9.1f}{on:>9.1f}{statistics.median(ratios):>8.3f}"
-                f"  ({min(ratios):.3f}-{max(ratios):.3f})"
+                f"{name:<20}{fig[False, 'wall']:>9.1f}{fig[True, 'wall']:>9.1f}"
+                f"{statistics.median(ratios):>8.3f}"
+                f"  {min(ratios):.3f}-{max(ratios):.3f}"
+                f"{fig[False, 'cpu']:>9.1f}{fig[True, 'cpu']:>9.1f}{added:>9.1f}"
+                f"{added / fig[False, 'wall']:>9.3f}"
             )
     finally:
         if server is not None:
