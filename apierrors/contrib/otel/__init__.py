@@ -14,8 +14,9 @@ while no span is recording. On the current span it sets:
   ``.remaining`` of the last decision; an event for each refusal
   (``apierrors.ratelimit.refused``, with the scope, limit and reset) and for each check the
   store could not answer (``apierrors.ratelimit.store_unavailable``);
-- once per span, ``apierrors.request_id``, the ``X-Request-ID`` of the request, so that
-  logs (which carry it) and traces join.
+- with an error, ``apierrors.request_id``: the ``requestId`` a client reports leads to
+  its trace. (Every log record can carry the ``trace_id``, see ``apierrors.logging``, so
+  logs and traces join for successful requests too.)
 
 Few attributes, each set once: the SDK validates every value it is given.
 """
@@ -59,20 +60,14 @@ def on_error_response(
     if not span.is_recording():
         return
     attributes: dict[str, str | int] = {"error.type": code, "http.response.status_code": status}
-    _add_request_id(span, attributes, request)
+    request_id = getattr(request, "request_id", None) or get_request_id()
+    if request_id:
+        attributes[REQUEST_ID] = request_id
     span.set_attributes(attributes)
     if status >= 500:
         span.set_status(StatusCode.ERROR, code)
     if unexpected and exception is not None:
         span.record_exception(exception)
-
-
-def _add_request_id(span: Any, attributes: dict[str, Any], request: Any) -> None:
-    # Once per span: a request's throttles and its error would each set the same value.
-    if REQUEST_ID not in (getattr(span, "attributes", None) or ()):
-        request_id = getattr(request, "request_id", None) or get_request_id()
-        if request_id:
-            attributes[REQUEST_ID] = request_id
 
 
 def on_throttle_decision(
@@ -98,7 +93,6 @@ def on_throttle_decision(
     }
     if remaining is not None:
         attributes["apierrors.ratelimit.remaining"] = remaining
-    _add_request_id(span, attributes, request)
     span.set_attributes(attributes)
     if store_unavailable:
         span.add_event(
@@ -110,6 +104,7 @@ def on_throttle_decision(
             },
         )
     elif not allowed:
+        # The refusal becomes a 429 envelope, which sets the request id on the span.
         span.add_event(
             REFUSED_EVENT,
             {
