@@ -10,7 +10,9 @@ class APIErrorsConfig(AppConfig):
     def ready(self) -> None:
         from apierrors import checks, serializers
         from apierrors.conf import conf
+        from apierrors.ratelimit import checks as ratelimit_checks
 
         checks.register()
+        ratelimit_checks.register()
         if conf.REJECT_UNKNOWN_FIELDS:
             serializers.install()

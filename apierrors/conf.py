@@ -1,68 +1,301 @@
-"""The only module that reads Django settings.
+"""The only module that reads ``settings.APIERRORS``.
 
-Every setting lives in one dict, ``settings.APIERRORS``. Each is exposed here as a typed
+Every setting lives in that one dict. ``SETTINGS`` is the table of its keys: each key's
+section, default, validation and meaning stand together there (docs/settings.md shows the
+same table, and a test keeps the two in agreement). ``conf`` exposes each key as a typed
 property read on every access, so ``override_settings`` and pytest-django's ``settings``
-fixture reach it. ``DEFAULTS`` lists every key; ``apierrors.checks`` refuses others.
+fixture reach it; ``conf.problems()`` validates the whole dict for the system checks.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, cast
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, cast
 
 from django.conf import settings
+from django.utils.module_loading import import_string
 
-DEFAULTS: dict[str, Any] = {
-    # Envelope
-    "DOCS_URL": None,
-    "CAMELIZE_FIELDS": None,
-    "FIELD_CODES": {},
-    "EXCEPTION_HANDLER_CLASS": "apierrors.handler.ExceptionHandler",
-    "PROBLEM_DETAILS": False,
-    # Requests outside DRF
-    "EXCLUDE_PATHS": (),
-    # Request ids
-    "REQUEST_ID_HEADER": "X-Request-ID",
-    "ACCEPT_REQUEST_ID": True,
-    # Serializers
-    "REJECT_UNKNOWN_FIELDS": False,
-    # Throttling
-    "THROTTLE_CACHE": "default",
-    "THROTTLE_ALGORITHM": "fixed_window",
-    "THROTTLE_KEY_PREFIX": "apierrors:rl",
-    "FAIL_OPEN": True,
-    "NUM_PROXIES": None,
-    "IPV6_PREFIX": 64,
-    "RATELIMIT_HEADERS": True,
-    "IETF_RATELIMIT_HEADERS": False,
-    "OUTAGE_LOG_INTERVAL": 60,
-    "BREAKER_FAILURES": 3,
-    "BREAKER_COOLDOWN": 5.0,
-}
+Validator = Callable[[object], "str | None"]
+"""Gives ``None`` for a usable value, else what the value must be (for the message)."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One key of ``APIERRORS``."""
+
+    section: str
+    name: str
+    default: object
+    validate: Validator
+    doc: str
+    """Its meaning, as docs/settings.md says it."""
+
+
+def _rule(test: Callable[[object], bool], expected: str) -> Validator:
+    return lambda value: None if test(value) else expected
+
+
+def _non_negative_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _non_negative_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
+
+
+def _regex_list(value: object) -> bool:
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        return False
+    try:
+        for pattern in value:
+            re.compile(pattern)
+    except (re.error, TypeError):
+        return False
+    return True
+
+
+def _importable(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        import_string(value)
+    except ImportError:
+        return False
+    return True
+
+
+def _algorithm(value: object) -> str | None:
+    from apierrors.ratelimit.algorithms import ALGORITHMS
+
+    if isinstance(value, str) and value in ALGORITHMS:
+        return None
+    return "one of " + ", ".join(repr(name) for name in sorted(ALGORITHMS))
+
+
+_bool = _rule(lambda value: isinstance(value, bool), "True or False")
+_str = _rule(lambda value: isinstance(value, str), "a string")
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "Envelope",
+        "DOCS_URL",
+        None,
+        _rule(lambda value: value is None or isinstance(value, str), "a URL string or None"),
+        "base URL of the catalogue page; each envelope then carries `docUrl` = "
+        "`DOCS_URL#resource-not-found`",
+    ),
+    Setting(
+        "Envelope",
+        "CAMELIZE_FIELDS",
+        None,
+        _rule(lambda value: value is None or isinstance(value, bool), "True, False or None"),
+        "camelCase `details[].field` paths; `None` detects djangorestframework-camel-case",
+    ),
+    Setting(
+        "Envelope",
+        "FIELD_CODES",
+        {},
+        _rule(
+            lambda value: (
+                isinstance(value, Mapping) and all(isinstance(code, str) for code in value.values())
+            ),
+            "a dict of DRF codes to catalogue codes",
+        ),
+        "extra DRF validation codes mapped onto catalogue codes",
+    ),
+    Setting(
+        "Envelope",
+        "EXCEPTION_HANDLER_CLASS",
+        "apierrors.handler.ExceptionHandler",
+        _rule(_importable, "the dotted path of an ExceptionHandler class"),
+        "the handler class `exception_handler` uses",
+    ),
+    Setting(
+        "Envelope",
+        "PROBLEM_DETAILS",
+        False,
+        _bool,
+        "answer `application/problem+json` (RFC 9457) to clients that ask for it",
+    ),
+    Setting(
+        "Envelope",
+        "EXCLUDE_PATHS",
+        (),
+        _rule(_regex_list, "a list of regular expressions"),
+        'path regexes whose non-DRF error pages the middleware leaves alone (`r"^/admin/"`)',
+    ),
+    Setting(
+        "Request ids",
+        "REQUEST_ID_HEADER",
+        "X-Request-ID",
+        _rule(
+            lambda value: (
+                isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9-]+", value) is not None
+            ),
+            "an HTTP header name",
+        ),
+        "the header read and sent",
+    ),
+    Setting(
+        "Request ids",
+        "ACCEPT_REQUEST_ID",
+        True,
+        _bool,
+        "keep a valid incoming id; `False` always generates",
+    ),
+    Setting(
+        "Serializers",
+        "REJECT_UNKNOWN_FIELDS",
+        False,
+        _bool,
+        "every serializer answers undeclared body fields as INVALID_FIELD (read at start-up)",
+    ),
+    Setting(
+        "Throttling",
+        "THROTTLE_CACHE",
+        "default",
+        _rule(lambda value: isinstance(value, str), "a cache alias"),
+        "the cache alias whose store the throttles use",
+    ),
+    Setting(
+        "Throttling",
+        "THROTTLE_ALGORITHM",
+        "fixed_window",
+        _algorithm,
+        "the algorithm of throttles that do not name one",
+    ),
+    Setting(
+        "Throttling",
+        "THROTTLE_KEY_PREFIX",
+        "apierrors:rl",
+        _str,
+        "prefix of every throttle key in the store",
+    ),
+    Setting(
+        "Throttling",
+        "FAIL_OPEN",
+        True,
+        _bool,
+        "on a store outage let requests through (`False`: 503 SERVICE_UNAVAILABLE)",
+    ),
+    Setting(
+        "Throttling",
+        "NUM_PROXIES",
+        None,
+        _rule(lambda value: value is None or _non_negative_int(value), "None or an int >= 0"),
+        "how many proxies in front of the app to trust in `X-Forwarded-For`; `None` ignores "
+        "the header",
+    ),
+    Setting(
+        "Throttling",
+        "IPV6_PREFIX",
+        64,
+        _rule(lambda value: _non_negative_int(value) and cast(int, value) <= 128, "0 to 128"),
+        "anonymous IPv6 clients are grouped by this prefix length",
+    ),
+    Setting(
+        "Throttling",
+        "RATELIMIT_HEADERS",
+        True,
+        _bool,
+        "send `X-RateLimit-Limit/Remaining/Reset`",
+    ),
+    Setting(
+        "Throttling",
+        "IETF_RATELIMIT_HEADERS",
+        False,
+        _bool,
+        "also send the IETF draft's `RateLimit` and `RateLimit-Policy`",
+    ),
+    Setting(
+        "Throttling",
+        "OUTAGE_LOG_INTERVAL",
+        60,
+        _rule(_non_negative_number, "seconds, >= 0"),
+        "seconds between two warnings about the same store outage",
+    ),
+    Setting(
+        "Throttling",
+        "BREAKER_FAILURES",
+        3,
+        _rule(_non_negative_int, "an int >= 0"),
+        "consecutive store errors that open the circuit breaker",
+    ),
+    Setting(
+        "Throttling",
+        "BREAKER_COOLDOWN",
+        5.0,
+        _rule(_non_negative_number, "seconds, >= 0"),
+        "seconds the breaker stays open before one request tries the store again",
+    ),
+)
+
+BY_NAME: dict[str, Setting] = {setting.name: setting for setting in SETTINGS}
+DEFAULTS: dict[str, Any] = {setting.name: setting.default for setting in SETTINGS}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What is wrong with ``APIERRORS``: not a dict, an unknown key, or an unusable value."""
+
+    kind: Literal["not_a_dict", "unknown_key", "bad_value"]
+    message: str
+    hint: str | None = None
+    key: str | None = None
 
 
 class Settings:
-    """Typed, read-on-access view of ``settings.APIERRORS``."""
+    """Typed, read-on-access view of ``settings.APIERRORS``; the keys are in ``SETTINGS``."""
 
     def get(self, key: str) -> Any:
-        user = getattr(settings, "APIERRORS", None) or {}
+        user = _raw() or {}
         if key in user:
             return user[key]
         return DEFAULTS[key]
 
     def user_settings(self) -> Mapping[str, Any]:
-        value = getattr(settings, "APIERRORS", None)
+        value = _raw()
         return cast(Mapping[str, Any], value) if value is not None else {}
+
+    def problems(self) -> list[Problem]:
+        """Everything wrong with ``APIERRORS``, validated against ``SETTINGS``."""
+        value = _raw()
+        if value is None:
+            return []
+        if not isinstance(value, Mapping):
+            return [Problem("not_a_dict", f"APIERRORS must be a dict, not {type(value).__name__}.")]
+        found: list[Problem] = []
+        for key, item in value.items():
+            setting = BY_NAME.get(key)
+            if setting is None:
+                found.append(
+                    Problem(
+                        "unknown_key",
+                        f"APIERRORS has an unknown key {key!r}.",
+                        hint="Known keys: " + ", ".join(sorted(BY_NAME)) + ".",
+                        key=key,
+                    )
+                )
+                continue
+            expected = setting.validate(item)
+            if expected is not None:
+                found.append(
+                    Problem(
+                        "bad_value",
+                        f"APIERRORS[{key!r}] is {item!r}; it must be {expected}.",
+                        key=key,
+                    )
+                )
+        return found
 
     @property
     def DOCS_URL(self) -> str | None:
-        """Base URL of the catalogue page; each envelope then carries ``docUrl``."""
         return cast("str | None", self.get("DOCS_URL"))
 
     @property
     def CAMELIZE_FIELDS(self) -> bool:
-        """Whether ``details[].field`` paths are camelCased; ``None`` detects
-        djangorestframework-camel-case in ``REST_FRAMEWORK``'s renderers or parsers."""
         value = self.get("CAMELIZE_FIELDS")
         if value is None:
             return _camel_case_package_in_use()
@@ -70,7 +303,6 @@ class Settings:
 
     @property
     def FIELD_CODES(self) -> Mapping[str, str]:
-        """Extra DRF validation codes mapped onto catalogue codes, e.g. ``{"too_cheap": ...}``."""
         return cast(Mapping[str, str], self.get("FIELD_CODES"))
 
     @property
@@ -83,7 +315,6 @@ class Settings:
 
     @property
     def EXCLUDE_PATHS(self) -> Sequence[str]:
-        """Path regexes whose non-DRF error pages the middleware leaves alone (``^/admin/``)."""
         return cast(Sequence[str], self.get("EXCLUDE_PATHS"))
 
     @property
@@ -92,7 +323,6 @@ class Settings:
 
     @property
     def ACCEPT_REQUEST_ID(self) -> bool:
-        """Keep a valid incoming request id; ``False`` always generates a new one."""
         return bool(self.get("ACCEPT_REQUEST_ID"))
 
     @property
@@ -117,7 +347,6 @@ class Settings:
 
     @property
     def NUM_PROXIES(self) -> int | None:
-        """How many proxies in front of the app to trust in ``X-Forwarded-For``."""
         value = self.get("NUM_PROXIES")
         return None if value is None else int(value)
 
@@ -144,6 +373,11 @@ class Settings:
     @property
     def BREAKER_COOLDOWN(self) -> float:
         return float(self.get("BREAKER_COOLDOWN"))
+
+
+def _raw() -> Any:
+    """``settings.APIERRORS`` as the project wrote it (``None`` when unset)."""
+    return getattr(settings, "APIERRORS", None)
 
 
 def _camel_case_package_in_use() -> bool:

@@ -12,7 +12,9 @@ import re
 import secrets
 from contextvars import ContextVar
 
-_VALID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
+PATTERN = r"[A-Za-z0-9._:\-]{1,128}"
+"""What an incoming id must match, whole (unanchored; the schema documents it anchored)."""
+_VALID = re.compile(PATTERN)
 
 current_request_id: ContextVar[str | None] = ContextVar("apierrors_request_id", default=None)
 

@@ -17,13 +17,21 @@ def ids(messages) -> list[str]:
 def test_configured_project_passes_every_foundation_check():
     assert checks.check_exception_handler() == []
     assert checks.check_middleware() == []
+    assert checks.check_middleware_order() == []
     assert checks.check_settings() == []
     assert checks.check_duplicate_codes() == []
 
 
 def test_checks_are_registered_with_django():
     registered = django_checks.registry.registry.get_checks()
-    for check in (checks.check_exception_handler, checks.check_middleware, checks.check_settings):
+    for check in (
+        checks.check_exception_handler,
+        checks.check_middleware,
+        checks.check_middleware_order,
+        checks.check_settings,
+        checks.check_authenticate_header,
+        checks.check_json_parser,
+    ):
         assert check in registered
 
 
@@ -137,3 +145,77 @@ def test_w003_drf_json_parser(settings):
     assert ids(checks.check_json_parser()) == ["apierrors.W003"]
     settings.REST_FRAMEWORK = {"DEFAULT_PARSER_CLASSES": ["apierrors.parsers.JSONParser"]}
     assert checks.check_json_parser() == []
+
+
+def test_w003_hint_keeps_form_and_multipart_parsers(settings):
+    settings.REST_FRAMEWORK = {}
+    [message] = checks.check_json_parser()
+    assert message.hint == (
+        'Use "apierrors.parsers.JSONParser" in its place: DEFAULT_PARSER_CLASSES = '
+        '["apierrors.parsers.JSONParser", "rest_framework.parsers.FormParser", '
+        '"rest_framework.parsers.MultiPartParser"].'
+    )
+
+
+def test_w003_hint_swaps_only_drfs_json_parser_in_the_projects_list(settings):
+    settings.REST_FRAMEWORK = {
+        "DEFAULT_PARSER_CLASSES": [
+            "rest_framework.parsers.MultiPartParser",
+            "rest_framework.parsers.JSONParser",
+        ]
+    }
+    [message] = checks.check_json_parser()
+    assert message.hint.endswith(
+        '["rest_framework.parsers.MultiPartParser", "apierrors.parsers.JSONParser"].'
+    )
+
+
+def test_w004_middleware_after_one_that_answers_errors(settings):
+    settings.MIDDLEWARE = [
+        "django.middleware.security.SecurityMiddleware",
+        "django.middleware.common.CommonMiddleware",
+        "django.contrib.sessions.middleware.SessionMiddleware",
+        "apierrors.middleware.APIErrorsMiddleware",
+    ]
+    messages = checks.check_middleware_order()
+    assert ids(messages) == ["apierrors.W004"]
+    assert "CommonMiddleware, django.contrib.sessions" in messages[0].msg
+    assert "SecurityMiddleware" not in messages[0].msg
+
+
+def test_w004_subclass_placed_late(settings):
+    settings.MIDDLEWARE = ["django.middleware.common.CommonMiddleware", f"{__name__}.MyMiddleware"]
+    assert ids(checks.check_middleware_order()) == ["apierrors.W004"]
+
+
+@pytest.mark.parametrize(
+    "before",
+    [
+        [],
+        ["django.middleware.security.SecurityMiddleware"],
+        ["corsheaders.middleware.CorsMiddleware", "django.middleware.gzip.GZipMiddleware"],
+        ["whitenoise.middleware.WhiteNoiseMiddleware"],
+    ],
+)
+def test_w004_middleware_that_never_answer_errors_may_come_first(settings, before):
+    settings.MIDDLEWARE = [
+        *before,
+        "apierrors.middleware.APIErrorsMiddleware",
+        "django.middleware.common.CommonMiddleware",
+    ]
+    assert checks.check_middleware_order() == []
+
+
+def test_w004_leaves_a_missing_middleware_to_e002(settings):
+    settings.MIDDLEWARE = ["django.middleware.common.CommonMiddleware"]
+    assert checks.check_middleware_order() == []
+    assert ids(checks.check_middleware()) == ["apierrors.E002"]
+
+
+def test_e003_e004_e005_hints_and_messages_come_from_conf(settings):
+    settings.APIERRORS = {"FAIL_OPEN": "no", "FAIL_CLOSED": True}
+    messages = checks.check_settings()
+    assert ids(messages) == ["apierrors.E005", "apierrors.E004"]
+    assert messages[0].msg == "APIERRORS['FAIL_OPEN'] is 'no'; it must be True or False."
+    assert messages[1].hint is not None
+    assert "FAIL_OPEN" in messages[1].hint

@@ -1,6 +1,11 @@
 from __future__ import annotations
 
-from apierrors.conf import DEFAULTS, conf
+import re
+from pathlib import Path
+
+import pytest
+
+from apierrors.conf import BY_NAME, DEFAULTS, SETTINGS, Settings, conf
 
 
 def test_defaults_when_unset(settings):
@@ -34,3 +39,51 @@ def test_camelize_auto_detection(settings):
     assert conf.CAMELIZE_FIELDS is True
     settings.APIERRORS = {"CAMELIZE_FIELDS": False}
     assert conf.CAMELIZE_FIELDS is False
+
+
+def test_every_key_has_a_typed_attribute_and_every_attribute_a_key():
+    attributes = {name for name in vars(Settings) if name.isupper()}
+    assert attributes == {setting.name for setting in SETTINGS}
+
+
+@pytest.mark.parametrize("setting", SETTINGS, ids=lambda setting: setting.name)
+def test_every_default_passes_its_own_validation(setting):
+    assert setting.validate(setting.default) is None
+
+
+def test_settings_page_shows_the_table_section_by_section():
+    page = (Path(__file__).resolve().parent.parent / "docs" / "settings.md").read_text()
+    rows: dict[str, tuple[str, str, str]] = {}
+    section = ""
+    for line in page.splitlines():
+        if line.startswith("## "):
+            section = line[3:]
+        found = re.match(r"^\| `([A-Z0-9_]+)` \| `([^`]*)` \| (.*) \|$", line)
+        if found:
+            rows[found[1]] = (section, found[2], found[3])
+    assert rows == {
+        setting.name: (setting.section, repr(setting.default).replace("'", '"'), setting.doc)
+        for setting in SETTINGS
+    }
+
+
+def test_problems_of_a_valid_dict_and_of_none(settings):
+    settings.APIERRORS = {"FAIL_OPEN": False, "BREAKER_COOLDOWN": 0.5}
+    assert conf.problems() == []
+    del settings.APIERRORS
+    assert conf.problems() == []
+
+
+def test_problems_name_the_kind_and_the_key(settings):
+    settings.APIERRORS = ("DOCS_URL",)
+    assert [problem.kind for problem in conf.problems()] == ["not_a_dict"]
+    settings.APIERRORS = {"IPV6_PREFIX": 129, "THROTTLE_ALGORITHM": "gcra", "NOPE": 1}
+    assert [(problem.kind, problem.key) for problem in conf.problems()] == [
+        ("bad_value", "IPV6_PREFIX"),
+        ("unknown_key", "NOPE"),
+    ]
+
+
+def test_algorithm_validation_lists_the_algorithms():
+    expected = BY_NAME["THROTTLE_ALGORITHM"].validate("sliding_log")
+    assert expected == "one of 'fixed_window', 'gcra'"

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -20,18 +23,20 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from schemathesis import GenerationMode
 
-from apierrors import codes
+import apierrors.declarations
+from apierrors import codes, request_id
 from apierrors import exceptions as errors
 from apierrors.docs import EXAMPLE_REQUEST_ID
 from apierrors.openapi import (
     NOT_BLANK_PATTERN,
+    AutoSchema,
     ErrorDocument,
     Outcome,
     declared_errors,
     raises,
 )
 from tests import schemathesis_support as support
-from tests.openapi_app import views
+from tests.openapi_app import urls, views
 
 Schema = dict[str, Any]
 
@@ -392,6 +397,112 @@ def test_raises_on_a_subclass_keeps_the_parents_declarations() -> None:
         errors.ResourceConflict,
         errors.ContentRejected,
     ]
+
+
+# A view module that declares its errors, run where drf-spectacular cannot be imported.
+DECLARE_WITHOUT_DRF_SPECTACULAR = """
+import sys
+
+sys.modules["drf_spectacular"] = None  # every import of it now raises ImportError
+
+import django
+from django.conf import settings
+
+settings.configure(
+    INSTALLED_APPS=["django.contrib.contenttypes", "django.contrib.auth", "apierrors"]
+)
+django.setup()
+
+from rest_framework.views import APIView
+
+from apierrors import codes
+from apierrors import exceptions as errors
+from apierrors.declarations import declared_errors, raises
+
+
+@raises(errors.ResourceConflict)
+class View(APIView):
+    @raises(codes.SEGMENT_REQUIRED)
+    def post(self, request): ...
+
+
+print(" ".join(cls.default_code for cls in declared_errors(View(), "POST")))
+print(" ".join(sorted(name for name in sys.modules if name.startswith("drf_spectacular"))))
+"""
+
+
+def test_declarations_import_without_drf_spectacular() -> None:
+    env = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
+    result = subprocess.run(
+        [sys.executable, "-c", DECLARE_WITHOUT_DRF_SPECTACULAR],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    declared, spectacular_modules = result.stdout.splitlines()
+    assert declared == "RESOURCE_CONFLICT SEGMENT_REQUIRED"
+    # Only the blocker itself: nothing below it was ever loaded.
+    assert spectacular_modules == "drf_spectacular"
+
+
+def test_raises_is_the_same_under_both_import_paths() -> None:
+    assert raises is apierrors.declarations.raises
+    assert declared_errors is apierrors.declarations.declared_errors
+
+
+def test_schema_request_id_pattern_is_the_one_the_middleware_applies(schema: Schema) -> None:
+    patterns = {
+        schema["components"]["schemas"]["ApiError"]["properties"]["requestId"]["pattern"],
+        schema["components"]["headers"]["X-Request-ID"]["schema"]["pattern"],
+    }
+    assert len(patterns) == 1
+    documented = patterns.pop()
+    assert documented.startswith("^")
+    assert documented.endswith("$")
+    # ECMA-262's $ (the schema's dialect) matches only at the end; Python's \Z does that.
+    pattern = re.compile(documented[:-1] + r"\Z")
+    samples = ["", "a", "req_0f", "A.b_c:d-e", "x" * 128, "x" * 129, "a b", "a/b", "é", "a\n"]
+    for sample in samples:
+        assert (pattern.search(sample) is not None) == request_id.is_valid(sample), sample
+
+
+class CountingDocument(ErrorDocument):
+    schemas_built = 0
+
+    def schemas(self) -> dict[str, dict[str, Any]]:
+        CountingDocument.schemas_built += 1
+        return super().schemas()
+
+
+class CountingSchema(AutoSchema):
+    documents = 0
+
+    def error_document(self) -> ErrorDocument:
+        CountingSchema.documents += 1
+        return CountingDocument(oas31=False, problem_details=False)
+
+
+def test_error_document_built_once_per_operation(settings: Any) -> None:
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_SCHEMA_CLASS": "tests.test_openapi.CountingSchema",
+    }
+    CountingSchema.documents = CountingDocument.schemas_built = 0
+    # Not health/: an @api_view with apierrors' own AutoSchema fixed on it.
+    patterns = [found for found in urls.urlpatterns if str(found.pattern) != "health/"]
+    generator = SchemaGenerator(patterns=[path("t/openapi/", include(patterns))])
+    schema = generator.get_schema(request=None, public=True)
+    operations = sum(len(methods) for methods in schema["paths"].values())
+    # The app has throttled operations and declared ones, which once built a document each.
+    assert 429 in statuses(schema, "GET", "notes/")
+    assert operations > 10
+    assert CountingSchema.documents == operations
+    # The shared components are built by the first operation only.
+    assert CountingDocument.schemas_built == 1
+    assert set(schema["components"]["responses"]) == STANDARD_RESPONSES
 
 
 def test_error_documented_by_hand_is_kept(generate: Callable[[], Schema], settings: Any) -> None:

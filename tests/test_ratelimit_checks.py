@@ -6,7 +6,9 @@ import pytest
 from django.core import checks as django_checks
 from rest_framework.views import APIView
 
-from apierrors import checks
+from apierrors import ratelimit
+from apierrors.checks import check_settings
+from apierrors.ratelimit import Store, checks
 from apierrors.throttling import ScopedRateLimitThrottle, UserRateLimitThrottle
 from tests.throttle_app.helpers import redis_cache, use_cache
 
@@ -199,7 +201,7 @@ def test_w104_redis_without_socket_timeouts(settings):
 
 def test_e005_unknown_algorithm_setting(settings):
     settings.APIERRORS = {"THROTTLE_ALGORITHM": "sliding_log"}
-    messages = checks.check_settings()
+    messages = check_settings()
     assert ids(messages) == ["apierrors.E005"]
     assert "'fixed_window'" in messages[0].msg
 
@@ -207,3 +209,42 @@ def test_e005_unknown_algorithm_setting(settings):
 def test_throttle_with_a_valid_rate_is_not_flagged(settings):
     use_throttles(settings, "AnyUser")
     assert checks.check_throttle_rates() == []
+
+
+class SharedFileStore(Store):
+    """A store that keeps its state in a file cache and checks atomically (say, with locks)."""
+
+    shared = True
+    atomic = True
+    backends = ("django.core.cache.backends.filebased.FileBasedCache",)
+
+
+class SharedLocMemStore(Store):
+    """A store that serves LocMemCache but shares its state by other means, not atomically."""
+
+    shared = True
+    atomic = False
+    backends = ("django.core.cache.backends.locmem.LocMemCache",)
+
+
+@pytest.fixture
+def own_store_classes(monkeypatch):
+    monkeypatch.setattr(ratelimit, "STORE_CLASSES", list(ratelimit.STORE_CLASSES))
+
+
+def test_w102_asks_the_store_class_not_the_backend(settings, tmp_path, own_store_classes):
+    use_throttles(settings, "AnyUser")
+    use_cache(
+        settings,
+        {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": tmp_path},
+    )
+    ratelimit.register_store(f"{THIS}.SharedFileStore")
+    assert checks.check_throttle_caches() == []
+
+
+def test_w101_not_for_a_shared_store_over_locmem(settings, own_store_classes):
+    use_throttles(settings, "AnyUser")
+    use_cache(settings, {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"})
+    settings.DEBUG = False
+    ratelimit.register_store(f"{THIS}.SharedLocMemStore")
+    assert ids(checks.check_throttle_caches()) == ["apierrors.W102"]

@@ -2,9 +2,9 @@
 
 A throttle check is a few microseconds of Python around one Redis round trip, so reading
 ``APIERRORS`` key by key on every request is a measurable share of it. ``current()`` reads
-the keys through ``apierrors.conf`` once and keeps them until Django's ``setting_changed``
-signal (sent by ``override_settings`` and pytest-django's ``settings`` fixture) says
-``APIERRORS`` changed.
+every key of the "Throttling" section of ``apierrors.conf.SETTINGS`` through ``conf`` once
+and keeps them until Django's ``setting_changed`` signal (sent by ``override_settings`` and
+pytest-django's ``settings`` fixture) says ``APIERRORS`` changed.
 """
 
 from __future__ import annotations
@@ -22,11 +22,30 @@ class ThrottleSettings:
     cache: str
     algorithm: str
     prefix: str
-    headers: bool
-    ietf_headers: bool
+    fail_open: bool
     num_proxies: int | None
     ipv6_prefix: int
+    headers: bool
+    ietf_headers: bool
+    outage_log_interval: float
+    breaker_failures: int
+    breaker_cooldown: float
 
+
+FIELDS: dict[str, str] = {
+    "cache": "THROTTLE_CACHE",
+    "algorithm": "THROTTLE_ALGORITHM",
+    "prefix": "THROTTLE_KEY_PREFIX",
+    "fail_open": "FAIL_OPEN",
+    "num_proxies": "NUM_PROXIES",
+    "ipv6_prefix": "IPV6_PREFIX",
+    "headers": "RATELIMIT_HEADERS",
+    "ietf_headers": "IETF_RATELIMIT_HEADERS",
+    "outage_log_interval": "OUTAGE_LOG_INTERVAL",
+    "breaker_failures": "BREAKER_FAILURES",
+    "breaker_cooldown": "BREAKER_COOLDOWN",
+}
+"""Each field and the ``APIERRORS`` key it holds (read through ``conf``'s typed property)."""
 
 _current: ThrottleSettings | None = None
 
@@ -36,13 +55,7 @@ def current() -> ThrottleSettings:
     value = _current
     if value is None:
         value = _current = ThrottleSettings(
-            cache=conf.THROTTLE_CACHE,
-            algorithm=conf.THROTTLE_ALGORITHM,
-            prefix=conf.THROTTLE_KEY_PREFIX,
-            headers=conf.RATELIMIT_HEADERS,
-            ietf_headers=conf.IETF_RATELIMIT_HEADERS,
-            num_proxies=conf.NUM_PROXIES,
-            ipv6_prefix=conf.IPV6_PREFIX,
+            **{field: getattr(conf, key) for field, key in FIELDS.items()}
         )
     return value
 

@@ -1,0 +1,257 @@
+"""System checks of throttling (``apierrors.E1xx``/``W1xx``); docs/checks.md lists each.
+
+They look at the throttles a project uses: ``DEFAULT_THROTTLE_CLASSES`` and the
+``throttle_classes`` of every view in the URLconf (a view that builds its throttles in
+``get_throttles()`` is not seen). What a throttle cache can promise is asked of the store
+class that serves it (``apierrors.ratelimit.store_class_for``): whether its state is
+shared by every process, and whether one check is atomic across them.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.conf import settings
+from django.core import checks
+
+from apierrors.checks import MIDDLEWARE_PATH, CheckResult, middleware_position
+from apierrors.conf import BY_NAME, conf
+
+
+def _view_classes(patterns: Sequence[Any]) -> list[type]:
+    found: list[type] = []
+    for pattern in patterns:
+        nested = getattr(pattern, "url_patterns", None)
+        if nested is not None:
+            found += _view_classes(nested)
+            continue
+        callback = getattr(pattern, "callback", None)
+        cls = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
+        if isinstance(cls, type):
+            found.append(cls)
+    return found
+
+
+def throttles_in_use() -> list[tuple[type, type | None]]:
+    """``(throttle class, view class)`` for the apierrors throttles the project uses (the
+    view is ``None`` for ``DEFAULT_THROTTLE_CLASSES``)."""
+    from django.urls import get_resolver
+    from rest_framework.settings import api_settings
+
+    from apierrors.throttling import RateLimitThrottle
+
+    found: list[tuple[Any, type | None]] = [
+        (cls, None) for cls in api_settings.DEFAULT_THROTTLE_CLASSES
+    ]
+    try:
+        views = _view_classes(get_resolver().url_patterns)
+    except Exception:  # a broken URLconf is reported by Django's own checks
+        views = []
+    for view in dict.fromkeys(views):
+        found += [(cls, view) for cls in getattr(view, "throttle_classes", None) or ()]
+    return [
+        (cls, view)
+        for cls, view in dict.fromkeys(found)
+        if isinstance(cls, type) and issubclass(cls, RateLimitThrottle)
+    ]
+
+
+def _throttle_rates(cls: type, view: type | None) -> tuple[str, list[object]]:
+    """Where a throttle's rates come from (for messages) and the rates found there; raises
+    ``KeyError`` with the scope when its rate is missing."""
+    from rest_framework.settings import api_settings
+
+    from apierrors.throttling import ScopedRateLimitThrottle
+
+    own = getattr(cls, "rates", None) or getattr(cls, "rate", None)
+    if own:
+        return f"{cls.__qualname__}.rate", _as_list(own)
+    scope = getattr(cls, "scope", None)
+    if issubclass(cls, ScopedRateLimitThrottle):
+        scope = getattr(view, cls.scope_attr, None) if view is not None else None
+    if not scope:
+        return "", []
+    configured = api_settings.DEFAULT_THROTTLE_RATES
+    if scope not in configured:
+        raise KeyError(scope)
+    value = configured[scope]
+    if value is None:
+        return "", []
+    return f'DEFAULT_THROTTLE_RATES["{scope}"]', _as_list(value)
+
+
+def _as_list(value: object) -> list[object]:
+    """One rate, or several in a list or tuple, as a list."""
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def _is_burst(value: object) -> bool:
+    return value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 1)
+
+
+def check_throttle_rates(**kwargs: Any) -> CheckResult:
+    from rest_framework.settings import api_settings
+
+    from apierrors.ratelimit.rates import RateError, parse_rate
+
+    used = throttles_in_use()
+    if not used:
+        return []
+    messages: CheckResult = []
+    # Any scope may be read by a throttle that builds its rates at run time.
+    sources: dict[str, list[object]] = {}
+    for scope, value in api_settings.DEFAULT_THROTTLE_RATES.items():
+        if value is not None:
+            where = f'DEFAULT_THROTTLE_RATES["{scope}"]'
+            sources[where] = _as_list(value)
+    for cls, view in used:
+        name = cls.__qualname__ + (f" on {view.__qualname__}" if view is not None else "")
+        try:
+            where, rates = _throttle_rates(cls, view)
+        except KeyError as missing:
+            messages.append(
+                checks.Error(
+                    f"Throttle {name} uses the scope {missing}, which has no rate.",
+                    hint=f"Add {missing} to REST_FRAMEWORK['DEFAULT_THROTTLE_RATES'].",
+                    id="apierrors.E104",
+                )
+            )
+            continue
+        if where:
+            sources.setdefault(where, rates)
+        algorithm = getattr(cls, "algorithm", None)
+        # A throttle's algorithm must be what THROTTLE_ALGORITHM accepts.
+        expected = None if algorithm is None else BY_NAME["THROTTLE_ALGORITHM"].validate(algorithm)
+        if expected is not None:
+            messages.append(
+                checks.Error(
+                    f"Throttle {name} names the unknown algorithm {algorithm!r}.",
+                    hint=f"Use {expected}.",
+                    id="apierrors.E103",
+                )
+            )
+        burst = getattr(cls, "burst", None)
+        if not _is_burst(burst):
+            messages.append(
+                checks.Error(
+                    f"Throttle {name} has burst = {burst!r}; it must be an int >= 1 or None.",
+                    id="apierrors.E103",
+                )
+            )
+    for where, rates in sources.items():
+        for rate in rates:
+            try:
+                parse_rate(rate)
+            except RateError as error:
+                messages.append(checks.Error(f"{where}: {error}", id="apierrors.E101"))
+    return messages
+
+
+def check_throttle_caches(**kwargs: Any) -> CheckResult:
+    used = throttles_in_use()
+    if not used:
+        return []
+    caches = getattr(settings, "CACHES", None) or {}
+    aliases = dict.fromkeys(
+        getattr(cls, "cache_alias", None) or conf.THROTTLE_CACHE for cls, _view in used
+    )
+    messages: CheckResult = []
+    for alias in aliases:
+        config = caches.get(alias)
+        if config is None:
+            messages.append(
+                checks.Error(
+                    f"The throttles' cache {alias!r} is not in CACHES.",
+                    hint="Add it to CACHES, or point APIERRORS['THROTTLE_CACHE'] at one.",
+                    id="apierrors.E102",
+                )
+            )
+            continue
+        messages += _check_throttle_store(alias, config)
+    return messages
+
+
+def _check_throttle_store(alias: str, config: Mapping[str, Any]) -> CheckResult:
+    from django.core.cache import InvalidCacheBackendError, caches
+    from django.core.cache.backends.dummy import DummyCache
+    from django.core.cache.backends.locmem import LocMemCache
+
+    from apierrors.ratelimit import store_class_for
+
+    try:
+        store = store_class_for(alias)
+        cache = caches[alias]
+    except (InvalidCacheBackendError, ImportError, LookupError):
+        return []  # a backend that does not load fails loudly on first use
+    backend = str(config.get("BACKEND", ""))
+    # A store that is not shared itself keeps its state in the cache, so the state is as
+    # shared as the cache: private to the process for these two, shared (if not atomic)
+    # for the others (file, database, memcached).
+    if not store.shared and isinstance(cache, LocMemCache | DummyCache):
+        if settings.DEBUG:
+            return []
+        what = "keeps nothing" if isinstance(cache, DummyCache) else "is private to each process"
+        return [
+            checks.Warning(
+                f"The throttles' cache {alias!r} ({backend.rsplit('.', 1)[-1]}) {what}: "
+                "with several worker processes, the limits do not hold.",
+                hint="Use a django-redis cache for the throttles (APIERRORS['THROTTLE_CACHE']).",
+                id="apierrors.W101",
+            )
+        ]
+    if not (store.shared and store.atomic):
+        return [
+            checks.Warning(
+                f"The throttles' cache {alias!r} ({backend}) cannot run a check atomically "
+                "across processes: concurrent requests can exceed the limits.",
+                hint="Use a django-redis cache for the throttles (APIERRORS['THROTTLE_CACHE']).",
+                id="apierrors.W102",
+            )
+        ]
+    if not _is_redis_store(store):
+        return []
+    options = config.get("OPTIONS") or {}
+    missing = [
+        name for name in ("SOCKET_CONNECT_TIMEOUT", "SOCKET_TIMEOUT") if not options.get(name)
+    ]
+    if not missing:
+        return []
+    return [
+        checks.Warning(
+            f"The throttles' cache {alias!r} sets no {' or '.join(missing)}: while Redis "
+            "hangs, each request waits for the operating system's timeout before the "
+            "outage policy applies.",
+            hint='Set short ones in its OPTIONS, e.g. "SOCKET_CONNECT_TIMEOUT": 0.25, '
+            '"SOCKET_TIMEOUT": 0.25.',
+            id="apierrors.W104",
+        )
+    ]
+
+
+def _is_redis_store(store: type) -> bool:
+    """Whether ``store`` talks to django-redis (its module is loaded once it serves a cache,
+    and is not imported here, so that redis-py stays optional)."""
+    module = sys.modules.get("apierrors.ratelimit.redis")
+    return module is not None and issubclass(store, module.RedisStore)
+
+
+def check_rate_limit_headers(**kwargs: Any) -> CheckResult:
+    if not (conf.RATELIMIT_HEADERS or conf.IETF_RATELIMIT_HEADERS):
+        return []
+    if middleware_position() is not None or not throttles_in_use():
+        return []
+    return [
+        checks.Warning(
+            "Rate-limit headers are on, but APIErrorsMiddleware, which sends them, is not "
+            "installed: responses carry no X-RateLimit-* headers.",
+            hint=f'Add "{MIDDLEWARE_PATH}" first in MIDDLEWARE.',
+            id="apierrors.W103",
+        )
+    ]
+
+
+def register() -> None:
+    for check in (check_throttle_rates, check_throttle_caches, check_rate_limit_headers):
+        checks.register(check)
