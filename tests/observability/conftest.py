@@ -8,8 +8,6 @@ from django.dispatch import Signal
 
 from apierrors import signals
 
-pytest_plugins = ["tests.throttle_app.fixtures"]
-
 
 class Received:
     """The keyword arguments of every signal a receiver got."""

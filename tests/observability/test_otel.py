@@ -15,6 +15,7 @@ from apierrors.contrib import otel
 from tests.throttle_app.helpers import set_rates
 
 pytestmark = pytest.mark.django_db
+pytest_plugins = ["tests.throttle_app.fixtures"]
 
 exporter = InMemorySpanExporter()
 provider = TracerProvider()

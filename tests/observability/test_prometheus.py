@@ -13,6 +13,7 @@ from tests.fixtures.services import free_port
 from tests.throttle_app.helpers import redis_cache, set_rates, use_cache
 
 pytestmark = pytest.mark.django_db
+pytest_plugins = ["tests.throttle_app.fixtures"]
 
 
 def value(name: str, **labels: str) -> float:

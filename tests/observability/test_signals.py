@@ -13,6 +13,7 @@ from tests.throttle_app import views
 from tests.throttle_app.helpers import redis_cache, set_rates, use_cache
 
 pytestmark = pytest.mark.django_db
+pytest_plugins = ["tests.throttle_app.fixtures"]
 
 
 def test_error_response_from_a_drf_view(api_client, errors_received):
