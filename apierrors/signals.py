@@ -10,7 +10,9 @@ Connect a receiver as to any Django signal::
 ``apierrors.contrib.prometheus`` and ``apierrors.contrib.otel`` are such receivers. The
 ``send_*`` helpers below are what apierrors calls; each returns at once when no receiver is
 connected, before it builds a single argument, so the signals cost nothing unless someone
-listens.
+listens. They send with ``send_robust``: a receiver that raises is logged (logger
+``django.dispatch``) and the request goes on, so a broken metrics backend never turns an
+answer into a 500.
 
 ``error_response`` (sender: the ``ExceptionHandler`` class) is sent once for every envelope
 response, with:
@@ -103,7 +105,7 @@ def send_error_response(
         exception = sys.exc_info()[1]
     if unexpected is None:
         unexpected = error.code == "SERVER_ERROR"
-    error_response.send(
+    error_response.send_robust(
         sender=type(handler),
         code=error.code,
         status=response.status_code,
@@ -151,7 +153,7 @@ def send_throttle_decision(
         reset = -(-result[3 + 3 * index] // _MICROS)
         allowed = bool(result[0])
     breaker: Any = getattr(store, "breaker", None)
-    throttle_decision.send(
+    throttle_decision.send_robust(
         sender=type(throttle),
         throttle=throttle,
         request=getattr(request, "_request", request),

@@ -135,3 +135,25 @@ def test_rewritten_error_page(api_client, errors_received):
         None,
         False,
     )
+
+
+def test_a_failing_receiver_never_breaks_the_answer(
+    api_client, clock, redis_store, settings, caplog
+):
+    def broken(sender, **kwargs):
+        raise RuntimeError("metrics backend down")
+
+    set_rates(settings, user="5/minute")
+    signals.error_response.connect(broken, weak=False)
+    signals.throttle_decision.connect(broken, weak=False)
+    try:
+        assert api_client.get("/t/throttle/user/").status_code == 200
+        response = api_client.get("/t/code/RESOURCE_CONFLICT/")
+    finally:
+        signals.error_response.disconnect(broken)
+        signals.throttle_decision.disconnect(broken)
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "RESOURCE_CONFLICT"
+    failures = [r for r in caplog.records if r.name == "django.dispatch"]
+    assert len(failures) == 2
+    assert all(r.exc_info and r.exc_info[0] is RuntimeError for r in failures)
