@@ -33,6 +33,12 @@ pytest: $(STAMP)
 
 test: lint typecheck pytest
 
+# Django REST framework's own tests against apierrors (docs/drf-compat.md): its throttling
+# tests with apierrors' throttles, its whole suite with apierrors' handler and middleware.
+.PHONY: drf-suite
+drf-suite: $(STAMP)
+	$(BIN)/python -m tests.drf.harness
+
 docs: $(STAMP)
 	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
 

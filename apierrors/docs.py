@@ -7,7 +7,9 @@ builder the handler uses, so the examples cannot drift from what the API answers
 ``render_catalogue()`` writes ``docs/catalogue.md``: one section per family, one entry per
 code with an explicit anchor that ``APIERRORS["DOCS_URL"]`` links to (``docUrl``). Regenerate
 it with ``python manage.py apierrors_catalogue --output docs/catalogue.md``; a project that
-declares codes of its own adds ``--project`` to list them too.
+declares codes of its own adds ``--project`` to list them too. ``with_readme_table()`` puts
+the short table of codes under the README's ``## The catalogue`` heading (``--readme
+README.md``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from rest_framework import serializers
 
 from apierrors import codes, envelope
 from apierrors import exceptions as errors
+from apierrors.envelope import anchor
 from apierrors.handler import get_handler
 from apierrors.serializers import UNKNOWN_FIELD_MESSAGE
 
@@ -76,18 +79,7 @@ def example_error(error_class: type[errors.ApiError], status: int | None = None)
 
 def example_body(error: errors.ApiError) -> dict[str, Any]:
     """The envelope the API answers ``error`` with, under the example request id."""
-    return envelope.build(
-        code=error.code,
-        message=error.message,
-        request_id=EXAMPLE_REQUEST_ID,
-        details=error.details,
-        retry_after=get_handler().retry_after(error),
-    )
-
-
-def anchor(code: str) -> str:
-    """The catalogue page's anchor for ``code``, as ``envelope.doc_url`` links to it."""
-    return code.lower().replace("_", "-")
+    return envelope.for_error(error, request_id=EXAMPLE_REQUEST_ID)
 
 
 def describe(error_class: type[errors.ApiError]) -> str:
@@ -179,3 +171,32 @@ def render_catalogue(*, include_project: bool = False) -> str:
             parts.append("\n## This project's codes\n\n")
             parts.append("\n".join(_section(cls) for cls in project))
         return "".join(parts)
+
+
+README_HEADING = "## The catalogue"
+
+
+def render_readme_table() -> str:
+    """The README's table of the built-in codes: code, status, when it is raised."""
+    rows = "".join(
+        f"| `{entry.code}` | {entry.status} | {entry.description} |\n"
+        for entry in codes.CATALOGUE.values()
+    )
+    return "| code | status | meaning |\n| --- | --- | --- |\n" + rows
+
+
+def with_readme_table(readme: str) -> str:
+    """``readme`` with the table under its ``## The catalogue`` heading generated anew (the
+    table is added after the heading when there is none yet)."""
+    head, heading, rest = readme.partition(README_HEADING + "\n")
+    if not heading:
+        raise ValueError(f"no {README_HEADING!r} heading")
+    lines = rest.splitlines(keepends=True)
+    start = 0
+    while start < len(lines) and not lines[start].strip():
+        start += 1
+    end = start
+    while end < len(lines) and lines[end].startswith("|"):
+        end += 1
+    table = render_readme_table() + ("" if end > start else "\n")
+    return "".join([head, heading, *lines[:start], table, *lines[end:]])

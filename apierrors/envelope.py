@@ -3,7 +3,9 @@
 The envelope is ``{"error": {"code", "message", "requestId", ...optional members}}``.
 ``details`` entries come from DRF's (or Django's) nested validation errors: every leaf
 becomes one ``FieldProblem`` whose ``field`` is a dotted path into the request body, list
-items as ``items[2].name``, and whose ``code`` is a catalogue code.
+items as ``items[2].name``, and whose ``code`` is a catalogue code (``validation`` does it
+all for the handler). ``for_error`` is the body of an ``ApiError``, for the handler and the
+docs alike.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from rest_framework.settings import api_settings
 
 from apierrors import codes
 from apierrors.conf import conf
-from apierrors.exceptions import FieldProblem, status_for_code
+from apierrors.exceptions import ApiError, FieldProblem, find_class, status_for_code
+from apierrors.ratelimit.headers import retry_after_seconds
 
 # DRF's and Django's validation codes, mapped onto the catalogue. A code that is already a
 # known catalogue (or project) code passes through unchanged; anything else is a rule that
@@ -97,7 +100,7 @@ def field_code(drf_code: str | None) -> str:
         return extra[drf_code]
     if drf_code in DRF_FIELD_CODES:
         return DRF_FIELD_CODES[drf_code]
-    if status_for_code(drf_code) is not None:
+    if find_class(drf_code) is not None:
         return drf_code
     return codes.VALIDATION_ERROR.code
 
@@ -154,21 +157,37 @@ def bounded(problems: list[FieldProblem], code: str) -> list[FieldProblem]:
     return [*problems[: MAX_DETAILS - 1], FieldProblem(None, code, more)]
 
 
+def _code_and_message(problems: Sequence[FieldProblem]) -> tuple[str, str]:
+    distinct = {problem.code for problem in problems}
+    code = distinct.pop() if len(distinct) == 1 else codes.VALIDATION_ERROR.code
+    if len(problems) == 1:
+        return code, problems[0].message
+    entry = codes.CATALOGUE.get(code)
+    return code, str(entry.message if entry else codes.VALIDATION_ERROR.message)
+
+
 def summarize(problems: Sequence[FieldProblem]) -> tuple[str, int, str]:
     """The top-level code, status and message for a list of field problems.
 
     The code is the problems' code when all share one, else VALIDATION_ERROR; the message
     is the single problem's own when there is one, else the code's default sentence.
     """
-    distinct = {problem.code for problem in problems}
-    code = distinct.pop() if len(distinct) == 1 else codes.VALIDATION_ERROR.code
-    status = status_for_code(code) or codes.VALIDATION_ERROR.status
-    if len(problems) == 1:
-        message = problems[0].message
-    else:
-        entry = codes.CATALOGUE.get(code)
-        message = str(entry.message if entry else codes.VALIDATION_ERROR.message)
-    return code, status, message
+    code, message = _code_and_message(problems)
+    return code, status_for_code(code) or codes.VALIDATION_ERROR.status, message
+
+
+def validation(detail: Any) -> tuple[str, str, list[FieldProblem]]:
+    """A validation tree (DRF's or Django's) as the top-level code and message of its
+    answer and its ``details``, bounded: all the handler needs to build the error."""
+    problems = flatten(detail)
+    code, message = _code_and_message(problems)
+    return code, message, bounded(problems, code)
+
+
+def anchor(code: str) -> str:
+    """The anchor of ``code``'s entry on the catalogue page: ``RESOURCE_NOT_FOUND`` ->
+    ``resource-not-found``."""
+    return code.lower().replace("_", "-")
 
 
 def doc_url(code: str) -> str | None:
@@ -176,7 +195,17 @@ def doc_url(code: str) -> str | None:
     base = conf.DOCS_URL
     if not base:
         return None
-    return f"{base}#{code.lower().replace('_', '-')}"
+    return f"{base}#{anchor(code)}"
+
+
+def retry_after(error: ApiError) -> int | None:
+    """The whole seconds to wait that ``error`` is answered with: its own ``retry_after``
+    rounded up, 1 for a 429 that names none, else ``None``."""
+    if error.retry_after is not None:
+        return retry_after_seconds(error.retry_after)
+    if error.status_code == 429:
+        return 1
+    return None
 
 
 def encodable(text: str) -> str:
@@ -220,3 +249,14 @@ def build(
     if url:
         error["docUrl"] = url
     return {"error": error}
+
+
+def for_error(error: ApiError, *, request_id: str | None) -> dict[str, Any]:
+    """The envelope ``error`` is answered with."""
+    return build(
+        code=error.code,
+        message=error.message,
+        request_id=request_id,
+        details=error.details,
+        retry_after=retry_after(error),
+    )

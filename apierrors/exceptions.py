@@ -15,7 +15,8 @@ attributes (``status_code``, ``default_code``, ``default_detail``)::
         default_detail = _("Your plan's quota is used up.")
 
 Every subclass is registered; the system check ``apierrors.E006`` refuses two classes that
-claim one code with different statuses.
+claim one code with different statuses. ``find_class(code)`` is the one lookup of the class
+behind a code, the catalogue's first, then the project's.
 """
 
 from __future__ import annotations
@@ -55,6 +56,11 @@ class ApiError(APIException):
     ``status_code``, ``default_code`` (the wire code) and ``default_detail`` are taken. A
     project's own subclass sets those three attributes itself. ``message`` overrides the
     default sentence; ``details``, ``retry_after`` and ``headers`` are optional.
+
+    ``status`` and ``code`` answer one error with another status or code than its class
+    declares; the handler alone needs them: VALIDATION_ERROR answers 400 for a body that
+    cannot be parsed, another package's 418 is VALIDATION_ERROR with 418, and a
+    ``FIELD_CODES`` value that no class declares is still sent as the code.
     """
 
     error: ClassVar[ErrorCode | None] = None
@@ -78,11 +84,25 @@ class ApiError(APIException):
         details: Iterable[FieldProblem] | None = None,
         retry_after: int | None = None,
         headers: Mapping[str, str] | None = None,
+        status: int | None = None,
+        code: str | None = None,
     ) -> None:
-        super().__init__(detail=message, code=self.default_code)  # type: ignore[arg-type]
+        if status is not None:
+            self.status_code = status
+        if code is not None:
+            self.default_code = code
         self.details: list[FieldProblem] = list(details) if details else []
         self.retry_after = retry_after
         self.headers: dict[str, str] = dict(headers) if headers else {}
+        if message is None:
+            message = self.default_message()
+        super().__init__(detail=message, code=self.default_code)  # type: ignore[arg-type]
+
+    def default_message(self) -> str | Promise | None:
+        """The message when the raiser gives none; ``None`` means ``default_detail``.
+
+        Override it for a sentence built from the error itself (its ``retry_after``)."""
+        return None
 
     @property
     def code(self) -> str:
@@ -100,19 +120,24 @@ def registered_classes() -> list[type[ApiError]]:
 
 
 def find_class(code: str) -> type[ApiError] | None:
-    """The class that answers ``code``: the catalogue's own, else a project's; ``None`` if
-    no class claims it."""
+    """The class that answers ``code``: the catalogue's own, else the first of the project's
+    classes that claims it; ``None`` when no class does."""
     built_in = _BY_CODE.get(code)
     if built_in is not None:
         return built_in
-    for cls in _registry:
-        if cls.default_code == code:
-            return cls
-    return None
+    return next((cls for cls in _registry if cls.default_code == code), None)
+
+
+def class_for_code(code: str) -> type[ApiError]:
+    """``find_class`` for a code that must be known (``KeyError`` when no class claims it)."""
+    cls = find_class(code)
+    if cls is None:
+        raise KeyError(code)
+    return cls
 
 
 def status_for_code(code: str) -> int | None:
-    """The HTTP status of a known code (catalogue first, then the project's classes)."""
+    """The HTTP status of ``find_class(code)``, ``None`` for a code no class claims."""
     cls = find_class(code)
     return None if cls is None else int(cls.status_code)
 
@@ -208,21 +233,14 @@ class RateLimitExceeded(ApiError):
 
     error = codes.RATE_LIMIT_EXCEEDED
 
-    def __init__(
-        self,
-        message: str | Promise | None = None,
-        *,
-        details: Iterable[FieldProblem] | None = None,
-        retry_after: int | None = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        if message is None and retry_after is not None:
-            message = ngettext(
-                "Too many requests. Please retry after %(seconds)d second.",
-                "Too many requests. Please retry after %(seconds)d seconds.",
-                retry_after,
-            ) % {"seconds": retry_after}
-        super().__init__(message, details=details, retry_after=retry_after, headers=headers)
+    def default_message(self) -> str | None:
+        if self.retry_after is None:
+            return None
+        return ngettext(
+            "Too many requests. Please retry after %(seconds)d second.",
+            "Too many requests. Please retry after %(seconds)d seconds.",
+            self.retry_after,
+        ) % {"seconds": self.retry_after}
 
 
 class ContentRejected(ApiError):
@@ -248,11 +266,6 @@ class ServerError(ApiError):
 
 class ServiceUnavailable(ApiError):
     error = codes.SERVICE_UNAVAILABLE
-
-
-def class_for_code(code: str) -> type[ApiError]:
-    """The built-in class of a catalogue code (``KeyError`` for codes not in the catalogue)."""
-    return _BY_CODE[code]
 
 
 _BY_CODE: dict[str, type[ApiError]] = {

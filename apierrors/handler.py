@@ -2,8 +2,9 @@
 
 Set it as ``REST_FRAMEWORK["EXCEPTION_HANDLER"] = "apierrors.handler.exception_handler"``.
 Every exception a DRF view meets becomes one ``ApiError`` (``convert``), that error becomes
-the envelope (``format``), the envelope a response (``build_response``), and anything
-unexpected is logged and signalled (``report``) so Sentry and ADMINS mails still see it.
+the envelope (``format``), the envelope a response (``error_response``, the one builder for
+DRF views, ``APIErrorsMiddleware`` and ``apierrors.views``), and anything unexpected is
+logged and signalled (``report``) so Sentry and ADMINS mails still see it.
 
 To change a step, subclass ``ExceptionHandler``, override the step and point
 ``APIERRORS["EXCEPTION_HANDLER_CLASS"]`` at the subclass.
@@ -12,7 +13,6 @@ To change a step, subclass ``ExceptionHandler``, override the step and point
 from __future__ import annotations
 
 import logging
-import math
 from functools import lru_cache
 from typing import Any, cast
 
@@ -26,7 +26,7 @@ from django.core.exceptions import (
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.signals import got_request_exception
-from django.db import DataError, IntegrityError
+from django.db import DatabaseError, DataError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.module_loading import import_string
@@ -38,9 +38,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from apierrors import codes, envelope, problem, signals
+from apierrors import envelope, problem, signals
 from apierrors import exceptions as errors
+from apierrors.codes import SERVER_ERROR
+from apierrors.codes import entry_for_status as entry_for_status  # re-exported
 from apierrors.conf import conf
+from apierrors.database import Conflict, classify
+from apierrors.database import is_unique_violation as is_unique_violation  # re-exported
+from apierrors.ratelimit.headers import RETRY_AFTER
+from apierrors.ratelimit.headers import retry_after_seconds as retry_after_seconds  # re-exported
 from apierrors.request_id import generate, get_request_id
 
 logger = logging.getLogger("django.request")
@@ -51,58 +57,19 @@ _PARSE_ERROR = _("The request body could not be parsed.")
 _TOO_BIG = _("The request body is too large.")
 _BAD_REQUEST = _("The request is not valid.")
 _UNSTORABLE = _("The request holds a value that cannot be stored.")
+_REFERENCE_CONFLICT = _("The request refers to a resource that does not exist or is still in use.")
+_CONCURRENT_CONFLICT = _("The request conflicted with a concurrent one. Please retry.")
+# A deadlock or serialization failure is over once the winning transaction commits: soon.
+CONCURRENT_RETRY_AFTER = 1
 CSRF_FAILED = _("CSRF verification failed. Send the CSRF cookie and token with the request.")
-
-# Statuses of errors that are not ours (a third-party APIException, a plain Django error
-# page) mapped onto the catalogue; other 4xx become VALIDATION_ERROR, other 5xx SERVER_ERROR.
-STATUS_CODES: dict[int, codes.ErrorCode] = {
-    400: codes.VALIDATION_ERROR,
-    401: codes.UNAUTHORIZED,
-    403: codes.FORBIDDEN,
-    404: codes.RESOURCE_NOT_FOUND,
-    405: codes.METHOD_NOT_ALLOWED,
-    406: codes.NOT_ACCEPTABLE,
-    409: codes.RESOURCE_CONFLICT,
-    415: codes.UNSUPPORTED_MEDIA_TYPE,
-    422: codes.VALIDATION_ERROR,
-    429: codes.RATE_LIMIT_EXCEEDED,
-    503: codes.SERVICE_UNAVAILABLE,
-}
-
-
-def entry_for_status(status: int) -> codes.ErrorCode:
-    """The catalogue entry that best names an arbitrary HTTP error status."""
-    if status in STATUS_CODES:
-        return STATUS_CODES[status]
-    return codes.SERVER_ERROR if status >= 500 else codes.VALIDATION_ERROR
-
-
-def retry_after_seconds(wait: float | None) -> int:
-    """Whole seconds, rounded up, at least 1 (DRF's ``wait()`` may be ``None`` or 0.2)."""
-    if wait is None or math.isnan(wait):
-        return 1
-    return max(1, math.ceil(wait))
-
-
-def is_unique_violation(exc: IntegrityError) -> bool:
-    """Whether a database error is a unique-constraint violation (PostgreSQL, SQLite, MySQL)."""
-    cause = exc.__cause__
-    sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
-    if sqlstate is not None:
-        return bool(sqlstate == "23505")
-    args = getattr(cause, "args", ()) or exc.args
-    if args and args[0] == 1062:  # MySQL / MariaDB ER_DUP_ENTRY
-        return True
-    text = str(exc)
-    return text.startswith("UNIQUE constraint failed") or "Duplicate entry" in text
 
 
 class ExceptionHandler:
     """Turns any exception into an envelope response, in small overridable steps.
 
     Override ``convert`` (or one of its ``convert_*`` helpers) to map a new exception type,
-    ``format`` to change the body, ``build_response`` for headers and ``report`` to change
-    what is logged for unexpected errors.
+    ``format`` to change the body, ``headers`` for the response's headers and ``report`` to
+    change what is logged for unexpected errors.
     """
 
     # DRF's PermissionDenied/NotFound messages are set by the project (a permission's
@@ -114,21 +81,20 @@ class ExceptionHandler:
         drf.UnsupportedMediaType,
     )
 
-    def __call__(self, exc: Exception, context: dict[str, Any]) -> Response:
+    def __call__(self, exc: Exception, context: dict[str, Any]) -> HttpResponse:
         request = context.get("request")
-        django_request = self.django_request(request)
         exc = self.credentials_unstorable(exc, context)
         exc = self.throttle_refused(exc, context)
         error = self.convert(exc)
-        unexpected = self.is_unexpected(exc, error)
-        if unexpected:
-            self.report(exc, django_request)
+        logged = self.report_unexpected(exc, error, self.django_request(request))
         set_rollback()
-        body = self.format(error, django_request)
-        response = self.build_response(error, body, request)
-        signals.send_error_response(self, response, error, django_request, exc, unexpected)
-        mark(response, logged=unexpected)
-        return response
+        return self.error_response(error, request, logged=logged)
+
+    def django_response(self, exc: BaseException, request: HttpRequest | None) -> HttpResponse:
+        """The envelope as a plain Django response, for errors outside DRF views."""
+        error = self.convert(exc)
+        logged = self.report_unexpected(exc, error, request)
+        return self.error_response(error, request, logged=logged)
 
     def credentials_unstorable(self, exc: Exception, context: dict[str, Any]) -> Exception:
         """A ``DataError`` while authenticating means the credentials cannot name a user.
@@ -207,38 +173,38 @@ class ExceptionHandler:
         return self.convert_django(exc)
 
     def convert_drf(self, exc: drf.APIException) -> errors.ApiError:
-        error: errors.ApiError
         if isinstance(exc, drf.ValidationError):
             return self.convert_validation(exc.detail)
         if isinstance(exc, drf.ParseError):
-            error = errors.ValidationError(_PARSE_ERROR)
-            error.status_code = 400
-            return error
+            return errors.ValidationError(_PARSE_ERROR, status=400)
         if isinstance(exc, drf.Throttled):
             return errors.RateLimitExceeded(
                 retry_after=retry_after_seconds(getattr(exc, "wait", None))
             )
         if isinstance(exc, drf.NotAuthenticated | drf.AuthenticationFailed):
-            error = errors.Unauthorized(self.plain_message(exc))
             auth_header = getattr(exc, "auth_header", None)
-            if auth_header:
-                error.headers["WWW-Authenticate"] = str(auth_header)
-            return error
+            return errors.Unauthorized(
+                self.plain_message(exc),
+                headers={"WWW-Authenticate": str(auth_header)} if auth_header else None,
+            )
         if isinstance(exc, drf.PermissionDenied) and str(exc.detail).startswith("CSRF Failed"):
             # SessionAuthentication's message quotes Django's reason, which can quote the
             # request's Origin or Referer header back.
             return errors.Forbidden(CSRF_FAILED)
+        error_class = errors.class_for_code(entry_for_status(exc.status_code).code)
         if isinstance(exc, self.generic_message_types):
-            entry = entry_for_status(exc.status_code)
-            return errors.class_for_code(entry.code)()
-        entry = entry_for_status(exc.status_code)
-        message = None if exc.status_code >= 500 else self.plain_message(exc)
-        error = errors.class_for_code(entry.code)(message)
-        error.status_code = exc.status_code
+            return error_class()
         wait = getattr(exc, "wait", None)
-        if wait is not None:
-            error.retry_after = retry_after_seconds(wait)
-        return error
+        return error_class(
+            None if exc.status_code >= 500 else self.plain_message(exc),
+            status=exc.status_code,
+            retry_after=None if wait is None else retry_after_seconds(wait),
+        )
+
+    def error_for_status(self, status: int) -> errors.ApiError:
+        """The error of a response with ``status`` that carries no code (a Django error page
+        that ``APIErrorsMiddleware`` replaces): the code standing for it, with that status."""
+        return errors.class_for_code(entry_for_status(status).code)(status=status)
 
     def convert_django(self, exc: BaseException) -> errors.ApiError:
         if isinstance(exc, Http404 | ObjectDoesNotExist):
@@ -249,14 +215,8 @@ class ExceptionHandler:
             return self.convert_validation(get_error_detail(exc))
         if isinstance(exc, ProtectedError | RestrictedError):
             return errors.ResourceConflict()
-        if isinstance(exc, IntegrityError) and is_unique_violation(exc):
-            return errors.DuplicateResource()
-        if isinstance(exc, DataError):
-            # The database refused a value the request carried and nothing validated: a NUL
-            # byte in text on PostgreSQL, a number out of a column's range.
-            error = errors.ValidationError(_UNSTORABLE)
-            error.status_code = 400
-            return error
+        if isinstance(exc, DatabaseError):
+            return self.convert_database(exc)
         if isinstance(exc, SuspiciousOperation):
             # Django logs these to django.security.* when it handles them; here it does not.
             logging.getLogger(f"django.security.{exc.__class__.__name__}").error(
@@ -267,28 +227,42 @@ class ExceptionHandler:
             return self.convert_bad_request(exc)
         return errors.ServerError()
 
+    def convert_database(self, exc: DatabaseError) -> errors.ApiError:
+        """Database errors a client can cause are its answer, never a 500 (``database``).
+
+        A deadlock or serialization failure is worth sending again: it carries Retry-After.
+        The failed transaction is rolled back before the answer leaves: an atomic block the
+        error left has rolled back already, and ``ATOMIC_REQUESTS`` is rolled back when the
+        view returns (``__call__`` marks it).
+        """
+        kind = classify(exc)
+        if kind is Conflict.UNIQUE:
+            return errors.DuplicateResource()
+        if kind is Conflict.FOREIGN_KEY:
+            return errors.ResourceConflict(_REFERENCE_CONFLICT)
+        if kind is Conflict.RETRYABLE:
+            return errors.ResourceConflict(_CONCURRENT_CONFLICT, retry_after=CONCURRENT_RETRY_AFTER)
+        if isinstance(exc, DataError):
+            # The database refused a value the request carried and nothing validated: a NUL
+            # byte in text on PostgreSQL, a number out of a column's range.
+            return errors.ValidationError(_UNSTORABLE, status=400)
+        return errors.ServerError()
+
     def convert_bad_request(self, exc: BaseException | None) -> errors.ApiError:
         """400 for a request Django refuses (``BadRequest``, ``SuspiciousOperation``), 413
         for a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE``."""
-        too_big = isinstance(exc, RequestDataTooBig)
-        error = errors.ValidationError(_TOO_BIG if too_big else _BAD_REQUEST)
-        error.status_code = 413 if too_big else 400
-        return error
+        if isinstance(exc, RequestDataTooBig):
+            return errors.ValidationError(_TOO_BIG, status=413)
+        return errors.ValidationError(_BAD_REQUEST, status=400)
 
     def convert_validation(self, detail: Any) -> errors.ApiError:
-        """A validation tree becomes one error whose ``details`` list every problem."""
-        problems = envelope.flatten(detail)
-        if not problems:
-            return errors.ValidationError()
-        code, status, message = envelope.summarize(problems)
-        error_class: type[errors.ApiError] = errors.ValidationError
-        if code in codes.CATALOGUE:
-            error_class = errors.class_for_code(code)
-        error = error_class(message, details=envelope.bounded(problems, code))
-        if error.code != code:
-            error.default_code = code
-        error.status_code = status
-        return error
+        """A validation tree becomes one error whose ``details`` list every problem, of the
+        class of the problems' shared code (VALIDATION_ERROR's when they differ)."""
+        code, message, details = envelope.validation(detail)
+        error_class = errors.find_class(code)
+        if error_class is None:  # a FIELD_CODES value that no class declares
+            return errors.ValidationError(message, details=details, code=code)
+        return error_class(message, details=details)
 
     @staticmethod
     def plain_message(exc: drf.APIException) -> str | None:
@@ -306,7 +280,7 @@ class ExceptionHandler:
 
     def is_unexpected(self, exc: BaseException, error: errors.ApiError) -> bool:
         """Whether ``exc`` is a failure nobody raised on purpose (a bug, an outage)."""
-        return not isinstance(exc, drf.APIException) and error.code == codes.SERVER_ERROR.code
+        return not isinstance(exc, drf.APIException) and error.code == SERVER_ERROR.code
 
     def report(self, exc: BaseException, request: HttpRequest | None) -> None:
         """Log with the traceback and send ``got_request_exception`` (Sentry, ADMINS mail)."""
@@ -317,6 +291,15 @@ class ExceptionHandler:
             extra={"status_code": 500, "request": request},
         )
         got_request_exception.send(sender=None, request=request)
+
+    def report_unexpected(
+        self, exc: BaseException, error: errors.ApiError, request: HttpRequest | None
+    ) -> bool:
+        """``report`` an unexpected ``exc``; whether it was reported."""
+        unexpected = self.is_unexpected(exc, error)
+        if unexpected:
+            self.report(exc, request)
+        return unexpected
 
     # Format and respond --------------------------------------------------------------------
 
@@ -330,70 +313,55 @@ class ExceptionHandler:
         return str(value)
 
     def format(self, error: errors.ApiError, request: HttpRequest | None) -> dict[str, Any]:
-        return envelope.build(
-            code=error.code,
-            message=error.message,
-            request_id=self.request_id(request),
-            details=error.details,
-            retry_after=self.retry_after(error),
-        )
+        """The envelope of ``error``."""
+        return envelope.for_error(error, request_id=self.request_id(request))
 
-    @staticmethod
-    def retry_after(error: errors.ApiError) -> int | None:
-        if error.retry_after is not None:
-            return max(1, int(error.retry_after))
-        if error.status_code == 429:
-            return 1
-        return None
-
-    def headers(self, error: errors.ApiError, request: HttpRequest | None) -> dict[str, str]:
+    def headers(self, error: errors.ApiError, body: dict[str, Any]) -> dict[str, str]:
+        """The error's own headers, with ``Retry-After`` and the request id header taken
+        from the body, so that they are always the same as ``retryAfter`` and ``requestId``."""
         headers = dict(error.headers)
-        retry_after = self.retry_after(error)
-        if retry_after is not None:
-            headers["Retry-After"] = str(retry_after)
-        headers.setdefault(conf.REQUEST_ID_HEADER, self.request_id(request))
+        fields = body.get("error") or {}
+        if fields.get("retryAfter") is not None:
+            headers[RETRY_AFTER] = str(fields["retryAfter"])
+        if fields.get("requestId"):
+            headers.setdefault(conf.REQUEST_ID_HEADER, str(fields["requestId"]))
         return headers
 
-    def build_response(
-        self, error: errors.ApiError, body: dict[str, Any], request: Request | None
-    ) -> Response:
+    def error_response(
+        self,
+        error: errors.ApiError,
+        request: Request | HttpRequest | None,
+        *,
+        logged: bool = False,
+    ) -> HttpResponse:
+        """The response to ``error``: a DRF ``Response`` rendered as JSON for a DRF request,
+        a ``JsonResponse`` otherwise; problem details instead when asked for (``problem``).
+
+        ``logged`` says the error was reported already, so Django does not log it again.
+        """
         django_request = self.django_request(request)
+        body = self.format(error, django_request)
+        headers = self.headers(error, body)
         body, content_type = problem.negotiate(body, error.status_code, django_request)
-        response = Response(
-            body,
-            status=error.status_code,
-            headers=self.headers(error, django_request),
-            content_type=content_type,
-        )
-        problem.vary_on_accept(response)
-        if request is not None:
+        response: HttpResponse
+        if isinstance(request, Request):
+            response = Response(
+                body, status=error.status_code, headers=headers, content_type=content_type
+            )
             renderer = getattr(request, "accepted_renderer", None)
             # The envelope is JSON whatever was negotiated (the browsable API, a 406).
             if renderer is None or "json" not in str(getattr(renderer, "media_type", "")):
                 request.accepted_renderer = JSONRenderer()
                 request.accepted_media_type = "application/json"
-        return response
-
-    def django_response(self, exc: BaseException, request: HttpRequest | None) -> HttpResponse:
-        """The envelope as a plain Django response, for errors outside DRF views."""
-        error = self.convert(exc)
-        unexpected = self.is_unexpected(exc, error)
-        if unexpected:
-            self.report(exc, request)
-        response = self.error_response(error, request)
-        mark(response, logged=unexpected)
-        return response
-
-    def error_response(self, error: errors.ApiError, request: HttpRequest | None) -> HttpResponse:
-        body, content_type = problem.negotiate(
-            self.format(error, request), error.status_code, request
-        )
-        response = JsonResponse(body, status=error.status_code, content_type=content_type)
-        for name, value in self.headers(error, request).items():
-            response[name] = value
+        else:
+            response = JsonResponse(body, status=error.status_code, content_type=content_type)
+            for name, value in headers.items():
+                response[name] = value
         problem.vary_on_accept(response)
-        signals.send_error_response(self, response, error, request)
-        mark(response)
+        signals.send_error_response(
+            self, response, error, django_request, unexpected=logged or None
+        )
+        mark(response, logged=logged)
         return response
 
     @staticmethod
@@ -425,6 +393,6 @@ def get_handler() -> ExceptionHandler:
     return _load(conf.EXCEPTION_HANDLER_CLASS)
 
 
-def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+def exception_handler(exc: Exception, context: dict[str, Any]) -> HttpResponse:
     """DRF's ``EXCEPTION_HANDLER`` entry point."""
     return get_handler()(exc, context)

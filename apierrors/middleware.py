@@ -15,7 +15,7 @@ produce, passes through it. For each request it
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from contextvars import Token
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
@@ -24,8 +24,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from apierrors import exceptions as errors
 from apierrors.conf import conf
 from apierrors.handler import entry_for_status, get_handler, is_envelope
+from apierrors.ratelimit import headers as rate_limit_headers
 from apierrors.request_id import accept_or_generate, current_request_id
-from apierrors.throttling import RATE_LIMIT_HEADERS_ATTR
 
 # Headers of a replaced error page that still mean something on the envelope.
 _KEPT_HEADERS = ("Allow", "WWW-Authenticate", "Retry-After", "Vary")
@@ -93,10 +93,7 @@ class APIErrorsMiddleware:
         ):
             response = self.rewrite(request, response)
         response[conf.REQUEST_ID_HEADER] = request.request_id  # type: ignore[attr-defined]
-        rate_limit: Mapping[str, str] | None = getattr(request, RATE_LIMIT_HEADERS_ATTR, None)
-        if rate_limit and conf.RATELIMIT_HEADERS:
-            for name, value in rate_limit.items():
-                response[name] = value
+        rate_limit_headers.send(request, response)
         return response
 
     def is_excluded(self, request: HttpRequest) -> bool:

@@ -54,7 +54,7 @@ if TYPE_CHECKING:
     from rest_framework.request import Request
 
     from apierrors.exceptions import ApiError
-    from apierrors.ratelimit.base import Plan, Result, Store
+    from apierrors.ratelimit.base import Decision, Plan, Store
     from apierrors.throttling import RateLimitThrottle
 
 __all__ = [
@@ -133,10 +133,11 @@ def send_throttle_decision(
     store: Store,
     started: float,
     plan: Plan | None = None,
-    result: Result | None = None,
+    decision: Decision | None = None,
     fail_open: bool | None = None,
 ) -> None:
-    """Send ``throttle_decision`` for one check; ``result`` is ``None`` when the store failed.
+    """Send ``throttle_decision`` for one check; ``decision`` is ``None`` when the store
+    failed.
 
     ``started`` is what ``listening()`` returned before the check: 0 means nobody listened
     then, and nothing is sent.
@@ -146,12 +147,11 @@ def send_throttle_decision(
     latency = time.perf_counter() - started
     limit = remaining = reset = None
     allowed = bool(fail_open)
-    if plan is not None and result is not None:
-        index = plan.decisive(result)
-        limit = plan.policies[index].limit
-        remaining = result[2 + 3 * index]
-        reset = -(-result[3 + 3 * index] // _MICROS)
-        allowed = bool(result[0])
+    if plan is not None and decision is not None:
+        limit = plan.policies[decision.index].limit
+        remaining = decision.remaining
+        reset = -(-decision.reset // _MICROS)
+        allowed = decision.allowed
     breaker: Any = getattr(store, "breaker", None)
     throttle_decision.send_robust(
         sender=type(throttle),
@@ -164,7 +164,7 @@ def send_throttle_decision(
         remaining=remaining,
         reset=reset,
         latency=latency,
-        store_unavailable=result is None,
-        fail_open=fail_open if result is None else None,
+        store_unavailable=decision is None,
+        fail_open=fail_open if decision is None else None,
         breaker_open=bool(breaker is not None and breaker.is_open),
     )

@@ -19,9 +19,7 @@ response of a throttled view carries ``X-RateLimit-Limit/Remaining/Reset``.
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Callable, Sequence
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ImproperlyConfigured
@@ -29,11 +27,19 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
 from apierrors import signals
-from apierrors.conf import conf
 from apierrors.exceptions import ServiceUnavailable
-from apierrors.ratelimit import get_store
-from apierrors.ratelimit.base import Plan, Result, Store, StoreUnavailable, micros, plan_for
+from apierrors.ratelimit import get_store, headers
+from apierrors.ratelimit.base import (
+    Decision,
+    Plan,
+    Result,
+    Store,
+    StoreUnavailable,
+    micros,
+    plan_for,
+)
 from apierrors.ratelimit.config import current
+from apierrors.ratelimit.headers import CHECKED_ATTR, RATE_LIMIT_HEADERS_ATTR, retry_after_seconds
 from apierrors.ratelimit.identity import client_ident
 from apierrors.ratelimit.rates import MICROS
 
@@ -42,18 +48,18 @@ if TYPE_CHECKING:
     from rest_framework.request import Request
     from rest_framework.views import APIView
 
-logger = logging.getLogger("apierrors.throttling")
+__all__ = [
+    "CHECKED_ATTR",
+    "RATE_LIMIT_HEADERS_ATTR",
+    "AnonRateLimitThrottle",
+    "RateLimitThrottle",
+    "ScopedRateLimitThrottle",
+    "UserRateLimitThrottle",
+]
+# CHECKED_ATTR and RATE_LIMIT_HEADERS_ATTR are re-exported for code that imported them from
+# here; their home is apierrors.ratelimit.headers.
 
-# The dict of headers the middleware copies onto the response, on the Django request. (This
-# module must not import the middleware: DRF imports throttle classes named in its settings
-# while rest_framework.views, which the middleware's handler imports, is still loading.)
-RATE_LIMIT_HEADERS_ATTR = "apierrors_rate_limit_headers"
-# Set on the Django request once the view's throttles have run (the handler's cue not to run
-# them again for a refusal).
-CHECKED_ATTR = "apierrors_throttles_checked"
-# How decisive the policy behind those headers is, to merge the view's throttles.
-_RANK_ATTR = "_apierrors_rate_limit_rank"
-_POLICIES_ATTR = "_apierrors_rate_limit_policies"
+logger = logging.getLogger("apierrors.throttling")
 
 
 class RateLimitThrottle(BaseThrottle):
@@ -87,6 +93,7 @@ class RateLimitThrottle(BaseThrottle):
     key: str | None = None
     plan: Plan | None = None
     result: Result | None = None
+    decision: Decision | None = None
 
     def get_cache_key(self, request: Request, view: APIView) -> str | None:
         """The key that identifies who is counted, or ``None`` to not throttle this request."""
@@ -133,7 +140,7 @@ class RateLimitThrottle(BaseThrottle):
 
     def allow_request(self, request: Request, view: APIView) -> bool:
         setattr(getattr(request, "_request", request), CHECKED_ATTR, True)
-        self.plan = self.result = None
+        self.plan = self.result = self.decision = None
         plan = self.get_plan()
         if plan is None:
             return True
@@ -146,24 +153,27 @@ class RateLimitThrottle(BaseThrottle):
         try:
             result = store.check(self.key, plan, None if timer is None else micros(timer()))
         except StoreUnavailable as exc:
-            signals.send_throttle_decision(self, request, store, started, fail_open=conf.FAIL_OPEN)
+            signals.send_throttle_decision(
+                self, request, store, started, fail_open=current().fail_open
+            )
             return self.store_unavailable(store, exc)
-        signals.send_throttle_decision(self, request, store, started, plan, result)
-        self.plan, self.result = plan, result
+        decision = Decision(result)
+        signals.send_throttle_decision(self, request, store, started, plan, decision)
+        self.plan, self.result, self.decision = plan, result, decision
         if current().headers:
-            self.record_headers(getattr(request, "_request", request), plan, result)
-        return bool(result[0])
+            self.record_headers(getattr(request, "_request", request), plan, decision)
+        return decision.allowed
 
     def wait(self) -> float | None:
         """Seconds until the denying policy with the longest wait admits a request again."""
-        plan, result = self.plan, self.result
-        if plan is None or result is None or result[0]:
+        decision = self.decision
+        if decision is None or decision.allowed:
             return None
-        return result[4 + 3 * plan.decisive(result)] / MICROS
+        return decision.wait / MICROS
 
     def store_unavailable(self, store: Store, exc: StoreUnavailable) -> bool:
         """The store failed: let the request through (``FAIL_OPEN``) or answer 503."""
-        fail_open = conf.FAIL_OPEN
+        fail_open = current().fail_open
         count = store.outage_log.due()
         if count is not None:
             logger.warning(
@@ -178,63 +188,23 @@ class RateLimitThrottle(BaseThrottle):
             )
         if fail_open:
             return True
-        raise ServiceUnavailable(retry_after=max(1, math.ceil(conf.BREAKER_COOLDOWN)))
+        raise ServiceUnavailable(retry_after=retry_after_seconds(current().breaker_cooldown))
 
     def policy_label(self) -> str:
         """How the IETF ``RateLimit-Policy`` field names this throttle's policies."""
         return self.scope or type(self).__name__
 
-    def record_headers(self, request: HttpRequest, plan: Plan, result: Result) -> None:
-        """Store the headers of the view's decisive policy for the middleware to send.
+    def record_headers(self, request: HttpRequest, plan: Plan, result: Decision | Result) -> None:
+        """Record the headers of the view's decisive policy for the middleware to send.
 
         DRF runs every throttle of a view, even after one refused. The headers describe,
         across all of them, the denying policy with the longest wait, or when none denies,
-        the policy with the fewest requests remaining.
+        the policy with the fewest requests remaining (see ``apierrors.ratelimit.headers``).
+        ``result`` is the check's ``Decision`` (or the flat result it reads).
         """
-        index = plan.decisive(result)
-        base = 2 + 3 * index
-        remaining, reset, wait = result[base], result[base + 1], result[base + 2]
-        rank = (0, -remaining, reset) if result[0] else (1, wait, reset)
-        ietf = current().ietf_headers
-        best: tuple[int, int, int] | None = getattr(request, _RANK_ATTR, None)
-        headers: dict[str, str] | None = getattr(request, RATE_LIMIT_HEADERS_ATTR, None)
-        if best is None or headers is None or rank > best:
-            headers = {
-                "X-RateLimit-Limit": str(plan.policies[index].limit),
-                "X-RateLimit-Remaining": str(remaining),
-                "X-RateLimit-Reset": str(-(-reset // MICROS)),
-            }
-            if ietf:
-                name = _policy_name(self.policy_label(), plan, index)
-                seconds = -(-(reset - result[1]) // MICROS)
-                headers["RateLimit"] = f"{name};r={remaining};t={seconds}"
-            setattr(request, _RANK_ATTR, rank)
-            setattr(request, RATE_LIMIT_HEADERS_ATTR, headers)
-        if ietf:
-            policies: list[str] = getattr(request, _POLICIES_ATTR, None) or []
-            policies.append(_policy_field(self.policy_label(), plan))
-            setattr(request, _POLICIES_ATTR, policies)
-            headers["RateLimit-Policy"] = ", ".join(policies)
-
-
-def _sf_string(text: str) -> str:
-    """``text`` as a structured-field string (RFC 8941): printable ASCII, quoted."""
-    clean = "".join(c for c in text if " " <= c <= "~")
-    return '"' + clean.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-@lru_cache(maxsize=512)
-def _policy_name(label: str, plan: Plan, index: int) -> str:
-    rate = plan.policies[index].rate
-    return _sf_string(f"{label}:{rate.limit}/{rate.period}s")
-
-
-@lru_cache(maxsize=512)
-def _policy_field(label: str, plan: Plan) -> str:
-    return ", ".join(
-        f"{_policy_name(label, plan, i)};q={policy.limit};w={policy.rate.period}"
-        for i, policy in enumerate(plan.policies)
-    )
+        decision = result if isinstance(result, Decision) else Decision(result)
+        label = self.policy_label() if current().ietf_headers else None
+        headers.record(request, plan, decision, label)
 
 
 def _user_or_ident(throttle: RateLimitThrottle, request: Request) -> Any:
@@ -283,7 +253,7 @@ class ScopedRateLimitThrottle(RateLimitThrottle):
     def allow_request(self, request: Request, view: APIView) -> bool:
         self.scope = getattr(view, self.scope_attr, None)
         if not self.scope:
-            self.plan = self.result = None
+            self.plan = self.result = self.decision = None
             return True
         return super().allow_request(request, view)
 

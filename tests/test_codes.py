@@ -77,3 +77,43 @@ def test_readme_catalogue_table_matches_the_code():
     assert {code: int(status) for code, status in rows} == {
         code: entry.status for code, entry in codes.CATALOGUE.items()
     }
+
+
+# What answers an error of a status that names no code (another package's exception, a
+# Django error page): the entry standing for the status, else VALIDATION_ERROR or SERVER_ERROR.
+STANDING_FOR_STATUS = {
+    400: "VALIDATION_ERROR",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "RESOURCE_NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    406: "NOT_ACCEPTABLE",
+    409: "RESOURCE_CONFLICT",
+    410: "VALIDATION_ERROR",
+    413: "VALIDATION_ERROR",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    418: "VALIDATION_ERROR",
+    422: "VALIDATION_ERROR",
+    429: "RATE_LIMIT_EXCEEDED",
+    500: "SERVER_ERROR",
+    502: "SERVER_ERROR",
+    503: "SERVICE_UNAVAILABLE",
+    504: "SERVER_ERROR",
+}
+
+
+def test_entry_for_status():
+    assert {status: codes.entry_for_status(status).code for status in STANDING_FOR_STATUS} == (
+        STANDING_FOR_STATUS
+    )
+
+
+def test_at_most_one_entry_stands_for_a_status():
+    standing = [entry.status for entry in codes.CATALOGUE.values() if entry.stands_for_status]
+    assert len(standing) == len(set(standing))
+
+
+def test_catalogue_is_every_constant_in_definition_order():
+    constants = [value for value in vars(codes).values() if isinstance(value, codes.ErrorCode)]
+    assert list(codes.CATALOGUE.values()) == constants
+    assert list(codes.CATALOGUE)[:2] == ["UNAUTHORIZED", "FORBIDDEN"]

@@ -16,14 +16,23 @@ from django.utils import translation
 from rest_framework.test import APIClient
 
 from apierrors import codes, envelope
-from apierrors.docs import EXAMPLE_REQUEST_ID, anchor, example_body, example_error, render_catalogue
+from apierrors.docs import (
+    EXAMPLE_REQUEST_ID,
+    anchor,
+    example_body,
+    example_error,
+    render_catalogue,
+    render_readme_table,
+    with_readme_table,
+)
 from apierrors.exceptions import MissingField, class_for_code
 from tests.openapi_app.exceptions import QuotaExhausted
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 CATALOGUE = DOCS / "catalogue.md"
-REGENERATE = "python manage.py apierrors_catalogue --output docs/catalogue.md"
+README = ROOT / "README.md"
+REGENERATE = "python manage.py apierrors_catalogue --output docs/catalogue.md --readme README.md"
 
 
 def test_committed_catalogue_page_matches_the_code() -> None:
@@ -108,6 +117,42 @@ def test_command_check_fails_on_a_stale_page(tmp_path: Path) -> None:
         call_command("apierrors_catalogue", "--output", str(tmp_path / "missing.md"), "--check")
     with pytest.raises(CommandError, match="--output"):
         call_command("apierrors_catalogue", "--check")
+
+
+def test_committed_readme_table_matches_the_code() -> None:
+    readme = README.read_text(encoding="utf-8")
+    assert readme == with_readme_table(readme), f"README.md is out of date; run: {REGENERATE}"
+    assert "## The catalogue\n\n| code | status | meaning |\n" in readme
+
+
+def test_readme_table_replaces_only_the_table_under_its_heading() -> None:
+    table = render_readme_table()
+    assert table.count("\n") == len(codes.CATALOGUE) + 2
+    assert f"| `RESOURCE_CONFLICT` | 409 | {codes.RESOURCE_CONFLICT.description} |\n" in table
+    stale = "# X\n\n| a |\n\n## The catalogue\n\n| code |\n| old |\n\nAfter.\n"
+    assert with_readme_table(stale) == f"# X\n\n| a |\n\n## The catalogue\n\n{table}\nAfter.\n"
+    assert with_readme_table("## The catalogue\nText.\n") == f"## The catalogue\n{table}\nText.\n"
+    with pytest.raises(ValueError, match="The catalogue"):
+        with_readme_table("# No such heading\n")
+
+
+def test_command_writes_and_checks_a_readme(tmp_path: Path) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text("# P\n\n## The catalogue\n\n| old |\n\nEnd.\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="out of date; run: .* --readme"):
+        call_command("apierrors_catalogue", "--readme", str(readme), "--check")
+    call_command("apierrors_catalogue", "--readme", str(readme))
+    assert readme.read_text(encoding="utf-8") == (
+        f"# P\n\n## The catalogue\n\n{render_readme_table()}\nEnd.\n"
+    )
+    call_command("apierrors_catalogue", "--readme", str(readme), "--check")
+    page = tmp_path / "catalogue.md"
+    call_command("apierrors_catalogue", "--output", str(page), "--readme", str(readme))
+    assert page.read_text(encoding="utf-8") == render_catalogue()
+    headless = tmp_path / "OTHER.md"
+    headless.write_text("# Nothing\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="heading"):
+        call_command("apierrors_catalogue", "--readme", str(headless))
 
 
 @pytest.mark.slow

@@ -95,3 +95,45 @@ def test_all_built_in_classes_are_exported_with_camel_names():
     }
     assert {camel(code) for code in codes.CATALOGUE} <= names
     assert all(re.fullmatch(r"[A-Z][A-Za-z]+", name) for name in names)
+
+
+def test_status_and_code_of_one_error():
+    error = exceptions.ValidationError("Cannot parse.", status=400)
+    assert (error.status_code, error.code, error.message) == (
+        400,
+        "VALIDATION_ERROR",
+        "Cannot parse.",
+    )
+    assert exceptions.ValidationError.status_code == 422
+    odd = exceptions.ValidationError("Too cheap.", code="TOO_CHEAP")
+    assert (odd.status_code, odd.code) == (422, "TOO_CHEAP")
+    assert exceptions.ValidationError.default_code == "VALIDATION_ERROR"
+
+
+def test_one_lookup_finds_catalogue_then_project_classes():
+    class Quota(ApiError):
+        status_code = 402
+        default_code = "QUOTA_OVER"
+        default_detail = "Over."
+
+    class NotFoundHere(exceptions.ResourceNotFound):
+        pass
+
+    assert exceptions.find_class("QUOTA_OVER") is Quota
+    assert exceptions.class_for_code("QUOTA_OVER") is Quota
+    assert exceptions.find_class("RESOURCE_NOT_FOUND") is exceptions.ResourceNotFound
+    assert exceptions.find_class("NO_SUCH_CODE") is None
+
+
+def test_default_message_hook():
+    class Waiting(ApiError):
+        status_code = 503
+        default_code = "WAITING"
+        default_detail = "Wait."
+
+        def default_message(self):
+            return f"Wait {self.retry_after} s." if self.retry_after else None
+
+    assert Waiting(retry_after=3).message == "Wait 3 s."
+    assert Waiting().message == "Wait."
+    assert Waiting("Own.", retry_after=3).message == "Own."

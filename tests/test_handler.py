@@ -376,3 +376,31 @@ def test_refusal_inside_the_view_is_counted_once(api_client, settings, headers):
     ]
     # Three per minute: counted twice per request, the second would already be a 429.
     assert statuses == [403, 403, 403, 429]
+
+
+def test_retry_after_rounding_is_the_rate_limit_contracts():
+    from apierrors.ratelimit import headers
+
+    assert retry_after_seconds is headers.retry_after_seconds
+
+
+@pytest.mark.parametrize(
+    ("status", "code"),
+    [(418, "VALIDATION_ERROR"), (409, "RESOURCE_CONFLICT"), (502, "SERVER_ERROR")],
+)
+def test_error_for_status_keeps_the_status(status, code):
+    error = ExceptionHandler().error_for_status(status)
+    assert (error.status_code, error.code) == (status, code)
+    assert error.message == str(codes.CATALOGUE[code].message)
+
+
+def test_another_packages_status_is_kept_with_the_code_standing_for_it(api_client):
+    error = envelope_of(api_client.get("/t/drf/teapot/"), 418, "VALIDATION_ERROR")
+    assert error["message"] == "No coffee here."
+
+
+def test_headers_repeat_the_body(api_client):
+    response = api_client.get("/t/drf/throttled/", HTTP_X_REQUEST_ID="req_abc-1")
+    error = envelope_of(response, 429, "RATE_LIMIT_EXCEEDED")
+    assert response["X-Request-ID"] == error["requestId"] == "req_abc-1"
+    assert response["Retry-After"] == str(error["retryAfter"]) == "13"

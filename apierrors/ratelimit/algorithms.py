@@ -6,6 +6,9 @@ policy parameters, and give the same answer, a flat list of integers::
 
     [allowed, now, remaining_1, reset_1, wait_1, remaining_2, reset_2, wait_2, ...]
 
+(the cheap wire format of a script's reply; Python code reads it through
+``apierrors.ratelimit.base.Decision``, and ``HEAD``/``WIDTH`` below say its layout)
+
 plus, when the request is allowed, the new state and time-to-live of each key. A request
 that any policy denies writes nothing, so it consumes no policy's quota. The tests run the
 two forms side by side on the same request sequences.
@@ -27,6 +30,12 @@ from apierrors.ratelimit.rates import Rate
 State = str | bytes | None
 Write = tuple[str, int]
 """A key's new state and its time-to-live in milliseconds."""
+
+HEAD = 2
+"""Integers before the first policy's: ``allowed``, ``now``."""
+WIDTH = 3
+"""Integers per policy: ``remaining``, ``reset``, ``wait``."""
+REMAINING, RESET, WAIT = range(WIDTH)
 
 
 class Algorithm:
@@ -85,7 +94,8 @@ class FixedWindow(Algorithm):
         self, states: Sequence[State], now: int, params: Sequence[tuple[int, int]]
     ) -> tuple[list[int], list[Write] | None]:
         span = self.SPAN
-        out = [1, now]
+        allowed = 1
+        outcomes: list[list[int]] = []
         values: list[int] = []
         for state, (limit, period) in zip(states, params, strict=True):
             window = now // period
@@ -98,16 +108,17 @@ class FixedWindow(Algorithm):
                 value = code * span + 1
             values.append(value)
             if count > limit:
-                out[0] = 0
-                out += (0, reset, reset - now)
+                allowed = 0
+                outcomes.append([0, reset, reset - now])
             else:
-                out += (limit - count, reset, 0)
-        if not out[0]:
-            for i in range(len(values)):
-                if out[4 + 3 * i] == 0:
-                    out[2 + 3 * i] += 1
-            return out, None
-        return out, [(str(value), _ceil_ms(out[3 + 3 * i] - now)) for i, value in enumerate(values)]
+                outcomes.append([limit - count, reset, 0])
+        if not allowed:
+            return _denied(now, outcomes), None
+        writes = [
+            (str(value), _ceil_ms(outcome[RESET] - now))
+            for value, outcome in zip(values, outcomes, strict=True)
+        ]
+        return _flat(1, now, outcomes), writes
 
 
 class GCRA(Algorithm):
@@ -133,7 +144,8 @@ class GCRA(Algorithm):
     def decide(
         self, states: Sequence[State], now: int, params: Sequence[tuple[int, int]]
     ) -> tuple[list[int], list[Write] | None]:
-        out = [1, now]
+        allowed = 1
+        outcomes: list[list[int]] = []
         tats: list[int] = []
         for state, (interval, tolerance) in zip(states, params, strict=True):
             stored = _text(state)
@@ -143,21 +155,35 @@ class GCRA(Algorithm):
             allow_at = new_tat - tolerance
             tats.append(new_tat)
             if allow_at > now:
-                out[0] = 0
-                out += (0, tat, allow_at - now)
+                allowed = 0
+                outcomes.append([0, tat, allow_at - now])
             else:
                 # Float division and floor, exactly as Lua computes it.
-                out += (math.floor((tolerance - (new_tat - now)) / interval), tat, 0)
-        if not out[0]:
-            for i in range(len(tats)):
-                if out[4 + 3 * i] == 0:
-                    out[2 + 3 * i] += 1
-            return out, None
+                outcomes.append([math.floor((tolerance - (new_tat - now)) / interval), tat, 0])
+        if not allowed:
+            return _denied(now, outcomes), None
         writes: list[Write] = []
-        for i, new_tat in enumerate(tats):
-            out[3 + 3 * i] = new_tat
+        for outcome, new_tat in zip(outcomes, tats, strict=True):
+            outcome[RESET] = new_tat
             writes.append((str(new_tat), _ceil_ms(new_tat - now)))
-        return out, writes
+        return _flat(1, now, outcomes), writes
+
+
+def _flat(allowed: int, now: int, outcomes: list[list[int]]) -> list[int]:
+    """The result in the scripts' format (see the module's docstring)."""
+    out = [allowed, now]
+    for outcome in outcomes:
+        out += outcome
+    return out
+
+
+def _denied(now: int, outcomes: list[list[int]]) -> list[int]:
+    # A denied request consumes nothing: a policy that allowed it gives back the request it
+    # counted, so its `remaining` is what it was before.
+    for outcome in outcomes:
+        if outcome[WAIT] == 0:
+            outcome[REMAINING] += 1
+    return _flat(0, now, outcomes)
 
 
 ALGORITHMS: dict[str, Algorithm] = {

@@ -3,7 +3,12 @@
 A ``Plan`` is what one throttle checks in one step: an algorithm and one policy per rate,
 with the parameters and key names prepared once and reused for every request. A store
 runs a plan against the state of one client (``tag``) and returns the algorithm's flat
-result (see ``apierrors.ratelimit.algorithms``).
+result (see ``apierrors.ratelimit.algorithms``); a ``Decision`` reads that result.
+
+``Store`` is the extension point: a store is one subclass that names the cache backends
+it serves, declares its own error types and implements ``run``. The base class owns what
+every store needs around the call: the circuit breaker and turning the store's errors
+into ``StoreUnavailable``.
 """
 
 from __future__ import annotations
@@ -11,9 +16,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import ClassVar, NamedTuple
 
-from apierrors.ratelimit.algorithms import ALGORITHMS, Algorithm
-from apierrors.ratelimit.breaker import OutageLog
+from apierrors.ratelimit.algorithms import (
+    ALGORITHMS,
+    HEAD,
+    REMAINING,
+    RESET,
+    WAIT,
+    WIDTH,
+    Algorithm,
+)
+from apierrors.ratelimit.breaker import CircuitBreaker, OutageLog
 from apierrors.ratelimit.rates import MICROS, Rate, parse_rate
 
 # Keys expire by the store's clock; state written at a caller's time (an injected clock)
@@ -79,30 +93,6 @@ class Plan:
         head = f"{self.prefix}:{{{tag}"
         return [head + suffix for suffix in self.suffixes]
 
-    def decisive(self, result: Result) -> int:
-        """Index of the policy the headers describe.
-
-        Allowed: the one with the fewest requests remaining (on a tie, the later reset).
-        Denied: among the denying ones, the one that wants the longest wait.
-        """
-        count = len(self.policies)
-        if count == 1:
-            return 0
-        best = 0
-        if result[0]:
-            for i in range(1, count):
-                remaining, reset = result[2 + 3 * i], result[3 + 3 * i]
-                best_remaining, best_reset = result[2 + 3 * best], result[3 + 3 * best]
-                if remaining < best_remaining or (
-                    remaining == best_remaining and reset > best_reset
-                ):
-                    best = i
-        else:
-            for i in range(1, count):
-                if result[4 + 3 * i] > result[4 + 3 * best]:
-                    best = i
-        return best
-
 
 @lru_cache(maxsize=256)
 def plan_for(rates: tuple[str, ...], algorithm: str, burst: int | None, prefix: str) -> Plan:
@@ -110,28 +100,130 @@ def plan_for(rates: tuple[str, ...], algorithm: str, burst: int | None, prefix: 
     return Plan(ALGORITHMS[algorithm], [parse_rate(rate) for rate in rates], burst, prefix)
 
 
-class Store:
-    """Where rate-limit state lives, for one cache alias. Override ``check``.
+class Decision:
+    """One check's result, read once: whether it allowed, and the decisive policy's numbers.
 
-    ``check`` runs ``plan`` for the client ``tag`` at ``now`` (microseconds; ``None`` means
-    the store's own clock) in one atomic step and returns the algorithm's result. It raises
-    ``StoreUnavailable`` when the state cannot be reached.
+    The decisive policy (``index`` in the plan) is the one the headers describe and
+    ``Retry-After`` waits for:
+
+    - allowed: the one with the fewest requests remaining (on a tie, the later reset);
+    - denied: among the denying ones, the one that wants the longest wait.
+
+    ``remaining``, ``reset`` (an instant) and ``wait`` (a duration) are its numbers, times in
+    microseconds; ``policy(i)`` gives any policy's. Built on every check, so it copies
+    nothing it does not need.
     """
 
-    shared: bool = False
+    __slots__ = ("allowed", "index", "now", "remaining", "reset", "result", "wait")
+
+    allowed: bool
+    now: int
+    index: int
+    remaining: int
+    reset: int
+    wait: int
+
+    def __init__(self, result: Result) -> None:
+        self.result = result
+        if len(result) == HEAD + WIDTH:
+            # One policy, the common case: it is the decisive one.
+            allowed, self.now, self.remaining, self.reset, self.wait = result
+            self.allowed = allowed != 0
+            self.index = 0
+            return
+        self.allowed = allowed = result[0] != 0
+        self.now = result[1]
+        self.index = index = _decisive(result, allowed)
+        base = HEAD + WIDTH * index
+        self.remaining = result[base + REMAINING]
+        self.reset = result[base + RESET]
+        self.wait = result[base + WAIT]
+
+    @property
+    def count(self) -> int:
+        """How many policies the result has."""
+        return (len(self.result) - HEAD) // WIDTH
+
+    def policy(self, index: int) -> PolicyOutcome:
+        """The numbers of the plan's policy ``index``."""
+        if not 0 <= index < self.count:
+            raise IndexError(index)
+        base = HEAD + WIDTH * index
+        remaining, reset, wait = self.result[base : base + WIDTH]
+        return PolicyOutcome(remaining, reset, wait)
+
+
+class PolicyOutcome(NamedTuple):
+    """One policy's part of a result (times in microseconds)."""
+
+    remaining: int
+    reset: int
+    wait: int
+
+
+def _decisive(result: Result, allowed: bool) -> int:
+    best = HEAD
+    if allowed:
+        for base in range(HEAD + WIDTH, len(result), WIDTH):
+            remaining, best_remaining = result[base + REMAINING], result[best + REMAINING]
+            if remaining < best_remaining or (
+                remaining == best_remaining and result[base + RESET] > result[best + RESET]
+            ):
+                best = base
+    else:
+        for base in range(HEAD + WIDTH, len(result), WIDTH):
+            if result[base + WAIT] > result[best + WAIT]:
+                best = base
+    return (best - HEAD) // WIDTH
+
+
+class Store:
+    """Where rate-limit state lives, for one cache alias. Subclass it and override ``run``.
+
+    ``check`` runs ``plan`` for the client ``tag`` at ``now`` (microseconds; ``None`` means
+    the store's own clock) in one atomic step and returns the algorithm's result. It calls
+    ``run`` unless the circuit breaker is open, and turns the errors named in ``errors``
+    into ``StoreUnavailable``, counting them for the breaker.
+
+    A store serves the caches whose backend class (or a base class of it) is named in
+    ``backends``; ``apierrors.ratelimit.register_store`` makes it known. Its module
+    imports the store's driver only when a store is made (in ``__init__``), so that
+    finding the store of a cache never imports the driver of another.
+    """
+
+    shared: ClassVar[bool] = False
     """Whether the state is shared by every process that uses the store (system checks)."""
-    atomic: bool = False
+    atomic: ClassVar[bool] = False
     """Whether one check is one atomic step across processes, so limits are exact."""
-    backends: tuple[str, ...] = ()
+    backends: ClassVar[tuple[str, ...]] = ()
     """Dotted paths of the cache backend classes this store serves (subclasses included)."""
-    schemes: tuple[str, ...] = ()
+    schemes: ClassVar[tuple[str, ...]] = ()
     """URI schemes this store serves (``APIERRORS["THROTTLE_STORE"]``)."""
+
+    errors: tuple[type[BaseException], ...] = ()
+    """The store's own errors: each means the state cannot be reached now."""
 
     def __init__(self, alias: str) -> None:
         self.alias = alias
         self.outage_log = OutageLog()
+        self.breaker = CircuitBreaker()
 
     def check(self, tag: str, plan: Plan, now: int | None = None) -> Result:
+        """``run``, behind the circuit breaker; raises ``StoreUnavailable``."""
+        breaker = self.breaker
+        if breaker.open_until is not None and not breaker.allow():
+            raise StoreUnavailable(f"circuit breaker open for cache {self.alias!r}")
+        try:
+            result = self.run(tag, plan, now)
+        except self.errors as exc:
+            breaker.failure()
+            raise StoreUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        if breaker.failures:
+            breaker.success()
+        return result
+
+    def run(self, tag: str, plan: Plan, now: int | None) -> Result:
+        """Run ``plan`` for ``tag`` in one atomic step and return the algorithm's result."""
         raise NotImplementedError
 
 

@@ -27,7 +27,7 @@ class MemoryStore(Store):
     # The fallback for every cache backend no other store serves (see ``store_class_for``).
     backends = ("django.core.cache.backends.base.BaseCache",)
 
-    def check(self, tag: str, plan: Plan, now: int | None = None) -> Result:
+    def run(self, tag: str, plan: Plan, now: int | None) -> Result:
         cache = caches[self.alias]
         keys = plan.keys(tag)
         slack = CLOCK_SLACK_MS

@@ -13,9 +13,10 @@ tag, so that they live on one server:
 - ``ShardClient``: the server that django-redis's hash ring gives the hash tag, which is
   the server its own ``cache.get("...{tag}...")`` would use.
 
-Checks run on connections of the store's own (see ``Connections``). Redis errors become
-``StoreUnavailable``; a circuit breaker skips Redis for a while after repeated failures so
-that an outage does not cost every request a socket timeout.
+Checks run on connections of the store's own (see ``Connections``). The store declares
+redis-py's errors as its own, so ``Store.check`` turns them into ``StoreUnavailable`` and
+counts them for the circuit breaker. redis-py and django-redis are imported only when a
+store is made: finding the store of another cache never imports them.
 """
 
 from __future__ import annotations
@@ -26,11 +27,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.core.cache import caches
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import NoScriptError, RedisError, ResponseError
 
-from apierrors.ratelimit.base import Plan, Result, Store, StoreUnavailable
-from apierrors.ratelimit.breaker import CircuitBreaker
+from apierrors.ratelimit.base import Plan, Result, Store
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -50,6 +48,12 @@ class Connections:
     """
 
     def __init__(self, client: Redis) -> None:
+        from redis import exceptions
+
+        # Named in `except` clauses, which look them up only when an error is raised.
+        self.connection_error = exceptions.ConnectionError
+        self.response_error = exceptions.ResponseError
+        self.noscript_error = exceptions.NoScriptError
         self.pool: Any = client.connection_pool
         self.idle: list[Any] = []
         _all_connections.add(self)
@@ -73,11 +77,11 @@ class Connections:
             connection = self.open()
         for retry in (False, True):
             try:
-                reply = _evalsha(connection, script, keys, args)
-            except ResponseError:
+                reply = self._evalsha(connection, script, keys, args)
+            except self.response_error:
                 self.idle.append(connection)
                 raise
-            except RedisConnectionError:
+            except self.connection_error:
                 connection.disconnect()
                 if retry:
                     raise
@@ -90,21 +94,22 @@ class Connections:
             return reply
         raise AssertionError("unreachable")
 
+    def _evalsha(
+        self, connection: Any, script: Script, keys: Sequence[str], args: Sequence[bytes]
+    ) -> Any:
+        connection.send_command("EVALSHA", script.sha, len(keys), *keys, *args)
+        try:
+            return connection.read_response()
+        except self.noscript_error:
+            # Scripts are gone after SCRIPT FLUSH, a restart or a failover: load, run again.
+            connection.send_command("SCRIPT", "LOAD", script.script)
+            sha = connection.read_response()
+            script.sha = sha.decode() if isinstance(sha, bytes) else sha
+            connection.send_command("EVALSHA", script.sha, len(keys), *keys, *args)
+            return connection.read_response()
+
     def forget(self) -> None:
         self.idle = []
-
-
-def _evalsha(connection: Any, script: Script, keys: Sequence[str], args: Sequence[bytes]) -> Any:
-    connection.send_command("EVALSHA", script.sha, len(keys), *keys, *args)
-    try:
-        return connection.read_response()
-    except NoScriptError:
-        # Scripts are gone after SCRIPT FLUSH, a restart or a failover: load, run again.
-        connection.send_command("SCRIPT", "LOAD", script.script)
-        sha = connection.read_response()
-        script.sha = sha.decode() if isinstance(sha, bytes) else sha
-        connection.send_command("EVALSHA", script.sha, len(keys), *keys, *args)
-        return connection.read_response()
 
 
 _all_connections: weakref.WeakSet[Connections] = weakref.WeakSet()
@@ -129,9 +134,10 @@ class RedisStore(Store):
     def __init__(self, alias: str) -> None:
         from django_redis import get_redis_connection
         from django_redis.client import ShardClient
+        from redis.exceptions import RedisError
 
         super().__init__(alias)
-        self.breaker = CircuitBreaker()
+        self.errors = (RedisError, OSError)
         client = caches[alias].client  # type: ignore[attr-defined]
         self._shards: Any = client if isinstance(client, ShardClient) else None
         self._primary: Redis | None = None
@@ -166,18 +172,9 @@ class RedisStore(Store):
             self._scripts[plan.algorithm.name] = script
         return script
 
-    def check(self, tag: str, plan: Plan, now: int | None = None) -> Result:
+    def run(self, tag: str, plan: Plan, now: int | None) -> Result:
         keys = plan.keys(tag)
-        breaker = self.breaker
-        if breaker.open_until is not None and not breaker.allow():
-            raise StoreUnavailable(f"circuit breaker open for cache {self.alias!r}")
         args = plan.args_server_time if now is None else (str(now).encode(), *plan.args)
-        try:
-            connections = self._single or self.connections_for(keys[0])
-            result: Result = connections.evalsha(self.script(plan, keys[0]), keys, args)
-        except (RedisError, OSError) as exc:
-            breaker.failure()
-            raise StoreUnavailable(f"{type(exc).__name__}: {exc}") from exc
-        if breaker.failures:
-            breaker.success()
+        connections = self._single or self.connections_for(keys[0])
+        result: Result = connections.evalsha(self.script(plan, keys[0]), keys, args)
         return result

@@ -18,6 +18,8 @@ urlpatterns = [
     path("things/", views.ThingCreateView.as_view()),
     path("things/<int:pk>/", views.ThingDeleteView.as_view()),
     path("things/search/", views.ThingSearchView.as_view()),
+    path("things/<int:pk>/holders/", views.HolderCreateView.as_view()),
+    path("things/<int:first>/<int:second>/rename/", views.RenameTwoView.as_view()),
     path("plain/", views.PlainView.as_view()),
     path("write-then-conflict/", views.WriteThenConflictView.as_view()),
     path("browsable/", views.BrowsableView.as_view()),

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_protect
 from rest_framework import exceptions as drf
@@ -58,6 +59,7 @@ DRF_EXCEPTIONS: dict[str, Any] = {
     "suspicious": lambda: SuspiciousOperation("evil /etc/passwd"),
     "custom_api_exception": lambda: CustomConflict(),
     "custom_500_api_exception": lambda: Custom500(),
+    "teapot": lambda: Teapot(),
     "jwt_like_dict_detail": lambda: drf.AuthenticationFailed(
         {"detail": "Given token not valid", "code": "token_not_valid", "messages": [{"a": 1}]}
     ),
@@ -69,6 +71,11 @@ class CustomConflict(drf.APIException):
     status_code = 409
     default_detail = "Already archived."
     default_code = "archived"
+
+
+class Teapot(drf.APIException):
+    status_code = 418
+    default_detail = "No coffee here."
 
 
 class Custom500(drf.APIException):
@@ -186,6 +193,37 @@ class ThingSearchView(APIView):
 class ThingDeleteView(APIView):
     def delete(self, request: Request, pk: int) -> Response:
         Thing.objects.get(pk=pk).delete()
+        return Response(status=204)
+
+
+class HolderCreateView(APIView):
+    """Adds a holder of thing ``pk`` without looking the thing up, as a view racing a delete
+    would; an audit row is written first, in the same transaction."""
+
+    def post(self, request: Request, pk: int) -> Response:
+        with transaction.atomic():
+            Thing.objects.create(name=f"audit-holder-{pk}")
+            holder = Holder.objects.create(thing_id=pk)
+        return Response({"id": holder.pk}, status=201)
+
+
+class RenameTwoView(APIView):
+    """Renames thing ``first``, then thing ``second``, in one transaction.
+
+    ``meanwhile`` runs between the two updates: the tests put a concurrent transaction there.
+    ``?isolation=repeatable-read`` runs the transaction at that level (PostgreSQL).
+    """
+
+    meanwhile: ClassVar[Callable[[], None]] = staticmethod(lambda: None)
+
+    def post(self, request: Request, first: int, second: int) -> Response:
+        with transaction.atomic():
+            if request.query_params.get("isolation") == "repeatable-read":
+                with connection.cursor() as cursor:
+                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            Thing.objects.filter(pk=first).update(name=f"view-{first}")
+            self.meanwhile()
+            Thing.objects.filter(pk=second).update(name=f"view-{second}")
         return Response(status=204)
 
 
