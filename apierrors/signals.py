@@ -22,11 +22,12 @@ response, with:
   ``api/v1/campaigns/<int:pk>/``), ``ROUTE_UNMATCHED`` when none did. Never the raw path;
 - ``request`` (the Django ``HttpRequest``, or ``None``), ``response``, ``error`` (the
   ``ApiError`` the envelope was built from);
-- ``exception``: what the view raised; outside DRF views (Django's error views, the
-  middleware), the exception Django is handling (``Http404``, ``Resolver404``, an uncaught
-  one), ``None`` for a non-JSON error page the middleware replaced;
-- ``unexpected``: whether it was a failure nobody raised on purpose (a bug, an outage);
-  outside DRF views, whether the code is ``SERVER_ERROR``.
+- ``exception``: the exception being handled when the response was built (what the view
+  raised; ``Http404`` or ``Resolver404`` for Django's error views), ``None`` for a non-JSON
+  error page the middleware replaced;
+- ``unexpected``: whether it was a failure nobody raised on purpose (a bug, an outage): the
+  handler reported it with its traceback, or, for an error page built without the
+  exception, its code is ``SERVER_ERROR``.
 
 ``throttle_decision`` (sender: the throttle class) is sent for each check of a
 ``RateLimitThrottle`` that had a rate and a key, with:
@@ -94,9 +95,9 @@ def send_error_response(
 ) -> None:
     """Send ``error_response`` (returns at once when no receiver is connected).
 
-    Without ``exception`` (an error page built outside DRF views), the exception being
-    handled is taken; ``unexpected`` left ``None`` means a ``SERVER_ERROR``: Django only
-    answers 500 for an exception nobody handled.
+    Without ``exception``, the exception being handled is taken (the handler builds the
+    response inside DRF's and Django's ``except`` blocks); ``unexpected`` left ``None``
+    means a ``SERVER_ERROR``: Django only answers 500 for an exception nobody handled.
     """
     if not error_response.receivers:
         return
