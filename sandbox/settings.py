@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "apierrors",
+    "apierrors.contrib.prometheus",
     "sandbox.accounts",
     "sandbox.segments",
     "sandbox.campaigns",

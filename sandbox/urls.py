@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import URLPattern, URLResolver, include, path
 from rest_framework.routers import SimpleRouter
 
+from apierrors.contrib.prometheus import metrics_view
 from sandbox.accounts.views import TokenRefreshView, TokenView
 from sandbox.campaigns.views import CampaignViewSet
 from sandbox.schema import DocsView, SchemaView
@@ -22,6 +23,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("api/v1/", include(router.urls)),
     path("api/schema/", SchemaView.as_view(), name="schema"),
     path("api/docs/", DocsView.as_view(url_name="schema"), name="docs"),
+    path("metrics", metrics_view, name="metrics"),
 ]
 
 handler400 = "apierrors.views.bad_request"
