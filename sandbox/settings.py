@@ -145,6 +145,8 @@ SPECTACULAR_SETTINGS = {
 }
 
 APIERRORS: dict[str, object] = {"FAIL_OPEN": os.environ.get("SANDBOX_FAIL_OPEN", "1") == "1"}
+if os.environ.get("SANDBOX_THROTTLE_STORE_TIMEOUT"):
+    APIERRORS["THROTTLE_STORE_TIMEOUT"] = float(os.environ["SANDBOX_THROTTLE_STORE_TIMEOUT"])
 
 LOGGING = {
     "version": 1,
