@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, include, path
+from django.views.generic import RedirectView
 from rest_framework.routers import SimpleRouter
 
 from apierrors.contrib.prometheus import metrics_view
@@ -18,6 +19,8 @@ router.register("campaigns", CampaignViewSet, basename="campaign")
 router.register("social/connections", ConnectionViewSet, basename="connection")
 
 urlpatterns: list[URLPattern | URLResolver] = [
+    # The bare host points people at the interactive docs.
+    path("", RedirectView.as_view(pattern_name="docs", permanent=False), name="root"),
     path("api/v1/auth/token/", TokenView.as_view(), name="token"),
     path("api/v1/auth/token/refresh/", TokenRefreshView.as_view(), name="token-refresh"),
     path("api/v1/", include(router.urls)),
