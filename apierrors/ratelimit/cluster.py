@@ -86,7 +86,10 @@ class RedisClusterStore(Store):
                 if timeout is not None:
                     kwargs["socket_timeout"] = kwargs["socket_connect_timeout"] = timeout
                 self.client = RedisCluster(
-                    startup_nodes=[ClusterNode(host, port) for host, port in self.nodes],
+                    startup_nodes=[
+                        ClusterNode(host, port)  # type: ignore[no-untyped-call]
+                        for host, port in self.nodes
+                    ],
                     # A check fails once, fast; the breaker of its master decides what next.
                     retry=Retry(NoBackoff(), 0),
                     # Slots whose master is gone must not stop the others being served.
@@ -114,9 +117,10 @@ class RedisClusterStore(Store):
         if client is None:
             client = self._guarded(self.breaker, self.alias, self.connect)
         node = self.node_for(client, keys[0])
-        return self._guarded(
+        result: Result = self._guarded(
             self.breaker_for(node), f"{self.alias} {node}", lambda: self.run_keys(keys, plan, now)
         )
+        return result
 
     def _guarded(self, breaker: CircuitBreaker, name: str, call: Any) -> Any:
         if breaker.open_until is not None and not breaker.allow():
@@ -190,7 +194,7 @@ def _option(name: str, value: str, uri: str) -> dict[str, Any]:
         return {"ssl": value.lower() in ("1", "true", "yes", "on")}
     if name.startswith("ssl_"):
         return {name: value}
-    parser = URL_QUERY_ARGUMENT_PARSERS.get(name)
+    parser: Any = URL_QUERY_ARGUMENT_PARSERS.get(name)
     if parser is None:
         return {name: value}
     try:
@@ -217,10 +221,10 @@ def _host_port(text: str, uri: str) -> tuple[str, int]:
 def cluster_uri_for_cache(alias: str) -> str:
     """The ``redis+cluster://`` URI of a cluster cache's ``LOCATION`` (its URLs, or
     comma-separated ``host:port``s) and ``OPTIONS`` (``PASSWORD``, ``USERNAME``)."""
-    config = settings.CACHES[alias]
+    config: dict[str, Any] = settings.CACHES[alias]
     location = config.get("LOCATION") or ""
     entries = location.split(",") if isinstance(location, str) else list(location)
-    options = config.get("OPTIONS") or {}
+    options: dict[str, Any] = dict(config.get("OPTIONS") or {})
     hosts: list[str] = []
     user, secret, tls = options.get("USERNAME"), options.get("PASSWORD"), False
     for entry in (str(item).strip() for item in entries):
