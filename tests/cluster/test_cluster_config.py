@@ -81,7 +81,8 @@ def test_nothing_connects_while_the_store_is_made() -> None:
     store = RedisClusterStore.from_uri("redis+cluster://:s3cret@127.0.0.1:1/")
     assert store.client is None
     assert store.alias == "redis+cluster://:***@127.0.0.1:1/"
-    assert store.shared and store.atomic
+    assert store.shared
+    assert store.atomic
     # No node answers: unavailable, and the store's breaker (no master known) counts it.
     plan = plan_for(("5/minute",), "fixed_window", None, "rl")
     with pytest.raises(StoreUnavailable):
