@@ -17,8 +17,11 @@ One circuit breaker per master (the node that owns the key's slot), so a master 
 down makes ``StoreUnavailable`` for its own clients only (``FAIL_OPEN`` decides for them)
 while the clients of the other masters keep being throttled exactly. The store's own
 breaker (``Store.breaker``) guards what comes before a node is known: reaching the
-cluster to learn its slots. Once a replica has been promoted, redis-py learns the new
-owner of the slots (after a connection error or a ``MOVED``) and its breaker is a new one.
+cluster to learn its slots. While a master's breaker is open, the store asks the cluster
+for the owners of the slots again (at most once a second): once a replica has been
+promoted, its clients go to it, behind a breaker of its own, without waiting for the
+dead master's cooldown. (redis-py also learns the new owner after a connection error or a
+``MOVED``.)
 
 The cluster's own errors are store errors too: redis-py's ``RedisError`` (``ClusterError``,
 ``ClusterDownError``, ``MaxConnectionsError``...) and ``RedisClusterException`` (not a
@@ -28,7 +31,9 @@ redis-py is imported only when a store is made.
 
 from __future__ import annotations
 
+import contextlib
 import threading
+import time
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -41,6 +46,8 @@ from apierrors.ratelimit.redis import LuaScript
 from apierrors.ratelimit.uri import redact
 
 DEFAULT_PORT = 6379
+REFRESH_INTERVAL = 1.0
+"""While a master's breaker is open, how often (seconds) to ask who owns its slots now."""
 
 _scripts: dict[str, LuaScript] = {}
 
@@ -68,6 +75,7 @@ class RedisClusterStore(Store):
         """One circuit breaker per master, by its ``host:port``."""
         self.client: Any = None
         self._lock = threading.Lock()
+        self._refreshed_at = float("-inf")
 
     @classmethod
     def from_uri(cls, uri: str) -> RedisClusterStore:
@@ -117,10 +125,31 @@ class RedisClusterStore(Store):
         if client is None:
             client = self._guarded(self.breaker, self.alias, self.connect)
         node = self.node_for(client, keys[0])
+        if self._breaker_open(node) and self._refresh_due():
+            # Its master is down: has a replica taken its slots over meanwhile?
+            self.refresh(client)
+            node = self.node_for(client, keys[0])
         result: Result = self._guarded(
             self.breaker_for(node), f"{self.alias} {node}", lambda: self.run_keys(keys, plan, now)
         )
         return result
+
+    def _breaker_open(self, node: str) -> bool:
+        breaker = self.breakers.get(node)
+        return breaker is not None and breaker.open_until is not None
+
+    def _refresh_due(self) -> bool:
+        now = time.monotonic()
+        if now < self._refreshed_at + REFRESH_INTERVAL:
+            return False
+        self._refreshed_at = now
+        return True
+
+    def refresh(self, client: Any) -> None:
+        """Ask the cluster which master owns each slot now (after a failover: the
+        promoted replica). A cluster that does not answer leaves the slots as they were."""
+        with contextlib.suppress(*self.errors):
+            client.nodes_manager.initialize()
 
     def _guarded(self, breaker: CircuitBreaker, name: str, call: Any) -> Any:
         if breaker.open_until is not None and not breaker.allow():

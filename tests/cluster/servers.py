@@ -3,7 +3,9 @@
 Each node is a ``redis-server --cluster-enabled yes`` on a free port under 45000 (a
 cluster node also listens on its port + 10000, the cluster bus), joined by
 ``redis-cli --cluster create ... --cluster-replicas 1``. ``cluster-node-timeout`` is low
-(1000 ms) so that a killed master's replica is promoted within a few seconds, and
+(1000 ms) so that a killed master's replica is promoted within a few seconds (a replica
+syncs at once, ``repl-diskless-sync-delay 0``: one that has not synced is never promoted),
+and
 ``cluster-require-full-coverage no`` keeps the other masters serving meanwhile.
 """
 
@@ -100,6 +102,13 @@ class Cluster:
                 return False
         return True
 
+    def replicas_in_sync(self) -> bool:
+        for node in self.alive():
+            info = self.client(node.port).info("replication")
+            if info["role"] == "slave" and info.get("master_link_status") != "up":
+                return False
+        return True
+
     def stop(self) -> None:
         for node in self.nodes:
             if node.process is not None:
@@ -130,6 +139,10 @@ def start_cluster(masters: int = 3, replicas: int = 1) -> Cluster:
                     str(NODE_TIMEOUT_MS),
                     "--cluster-require-full-coverage",
                     "no",
+                    "--repl-diskless-sync-delay",
+                    "0",
+                    "--logfile",
+                    str(workdir / "redis.log"),
                 ],
             )
             node.start()
@@ -150,6 +163,8 @@ def start_cluster(masters: int = 3, replicas: int = 1) -> Cluster:
         )
         wait_for(cluster.healthy, timeout=30)
         wait_for(lambda: len(cluster.masters()) == masters, timeout=30)
+        # A replica that has not finished its first sync is never promoted.
+        wait_for(cluster.replicas_in_sync, timeout=30)
     except BaseException:
         cluster.stop()
         raise
