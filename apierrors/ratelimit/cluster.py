@@ -130,7 +130,9 @@ class RedisClusterStore(Store):
             self.refresh(client)
             node = self.node_for(client, keys[0])
         result: Result = self._guarded(
-            self.breaker_for(node), f"{self.alias} {node}", lambda: self.run_keys(keys, plan, now)
+            self.breaker_for(node),
+            f"{self.alias}, master {node}",
+            lambda: self.run_keys(keys, plan, now),
         )
         return result
 
