@@ -11,7 +11,8 @@ Exact across masters: the keys of one check share the hash tag ``{client}``
 (``Plan.keys``), so they are in one slot, on one master, and one ``EVALSHA`` checks and
 counts them atomically. ``MOVED`` and ``ASK`` (a resharding, a failover) are followed by
 redis-py; ``NOSCRIPT`` (a node that has not seen the script yet: every new or promoted
-master) loads the script on that node and runs it once more.
+master, the target of an ``ASK``) loads the script on the node that answered it and runs
+the check once more.
 
 One circuit breaker per master (the node that owns the key's slot), so a master that is
 down makes ``StoreUnavailable`` for its own clients only (``FAIL_OPEN`` decides for them)
@@ -174,12 +175,23 @@ class RedisClusterStore(Store):
         script = _script(plan)
         try:
             result: Result = client.evalsha(script.sha, len(keys), *keys, *args)
-        except self.noscript_error:
-            # A master that has not seen the script (new, promoted, flushed): load it there.
-            node = client.get_node_from_key(keys[0])
-            client.get_redis_connection(node).script_load(script.script)
+        except self.noscript_error as exc:
+            # A master that has not seen the script (new, promoted, flushed, or the target
+            # of an ASK while its slot migrates): load it on the node that answered.
+            self.answering_node(client, exc, keys[0]).script_load(script.script)
             result = client.evalsha(script.sha, len(keys), *keys, *args)
         return result
+
+    @staticmethod
+    def answering_node(client: Any, exc: BaseException, key: str) -> Any:
+        """A client of the node whose answer ``exc`` is (redis-py notes its connection),
+        else of the master that owns ``key``'s slot."""
+        connection = getattr(exc, "connection", None)
+        host, port = getattr(connection, "host", None), getattr(connection, "port", None)
+        node = client.get_node(host=host, port=port) if host and port else None
+        if node is None:
+            node = client.get_node_from_key(key)
+        return client.get_redis_connection(node)
 
 
 def _script(plan: Plan) -> LuaScript:

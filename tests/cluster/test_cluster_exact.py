@@ -19,7 +19,7 @@ from redis.crc import key_slot
 
 from apierrors.ratelimit import plan_for
 from apierrors.ratelimit.cluster import RedisClusterStore
-from tests.cluster.servers import Cluster, start_cluster
+from tests.cluster.servers import Cluster, key_in_slot_range, start_cluster
 
 pytestmark = pytest.mark.slow
 
@@ -95,3 +95,51 @@ def test_scripts_are_loaded_again_on_a_master_that_lost_them(cluster: Cluster) -
     assert [store.check(tag, plan, NOW)[0] for tag in tags] == [0] * 12
     assert all(breaker.failures == 0 for breaker in store.breakers.values())
     assert len(store.breakers) == 3
+
+
+def test_a_resharded_slot_is_followed_and_its_count_carries_on(cluster: Cluster) -> None:
+    """A slot moves to another master (``ASK`` while it migrates, ``MOVED`` after): the
+    store follows, and the client's count moves with its keys."""
+    masters = cluster.masters()
+    source, target = sorted(masters)[:2]
+    tag = key_in_slot_range(*masters[source], prefix="resharded")
+    slot = key_slot(tag.encode())
+    store = RedisClusterStore.from_uri(cluster.uri)
+    plan = plan_for(("5/minute",), "fixed_window", None, "moved")
+    assert [store.check(tag, plan, NOW)[0] for _ in range(3)] == [1, 1, 1]
+
+    old, new = cluster.client(source), cluster.client(target)
+    old_id, new_id = old.execute_command("CLUSTER", "MYID"), new.execute_command("CLUSTER", "MYID")
+    new.execute_command("CLUSTER", "SETSLOT", slot, "IMPORTING", old_id)
+    old.execute_command("CLUSTER", "SETSLOT", slot, "MIGRATING", new_id)
+    keys = old.execute_command("CLUSTER", "GETKEYSINSLOT", slot, 100)
+    assert keys  # the client's key is there
+    old.migrate("127.0.0.1", target, keys, 0, 5000)
+    # Migrating: the old master answers ASK for the keys it no longer has.
+    assert store.check(tag, plan, NOW)[0] == 1
+    for port in masters:
+        cluster.client(port).execute_command("CLUSTER", "SETSLOT", slot, "NODE", new_id)
+    # Moved: the old master answers MOVED; the count goes on where it was.
+    assert [store.check(tag, plan, NOW)[0] for _ in range(3)] == [1, 0, 0]
+    assert new.exists(*keys) == len(keys)
+    assert store.node_for(store.client, f"{{{tag}}}") == f"127.0.0.1:{target}"
+
+
+def test_django_valkeys_cluster_cache_gets_the_cluster_store(
+    cluster: Cluster, settings: Any
+) -> None:
+    pytest.importorskip("django_valkey.cluster_cache.cache")
+    from apierrors.ratelimit import get_store
+
+    first = cluster.nodes[0].port
+    settings.CACHES = {
+        **settings.CACHES,
+        "valkey-cluster": {
+            "BACKEND": "django_valkey.cluster_cache.cache.ClusterValkeyCache",
+            "LOCATION": f"valkey://127.0.0.1:{first}",
+        },
+    }
+    store = get_store("valkey-cluster")
+    assert isinstance(store, RedisClusterStore)
+    plan = plan_for(("2/minute",), "gcra", None, "valkey")
+    assert [store.check("someone", plan, NOW)[0] for _ in range(3)] == [1, 1, 0]
