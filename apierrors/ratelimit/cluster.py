@@ -115,9 +115,10 @@ class RedisClusterStore(Store):
 
     def node_for(self, client: Any, key: str) -> str:
         """The ``host:port`` of the master that owns ``key``'s slot (as the client knows)."""
-        slot = client.keyslot(key)
-        owners = client.nodes_manager.slots_cache.get(slot)
-        return str(owners[0].name) if owners else f"slot {slot}"
+        try:
+            return str(client.get_node_from_key(key).name)
+        except self.errors:  # SlotNotCoveredError: no master serves it now
+            return f"slot {client.keyslot(key)}"
 
     def check(self, tag: str, plan: Plan, now: int | None = None) -> Result:
         """``run`` on the master of ``tag``'s slot, behind that master's circuit breaker."""

@@ -28,7 +28,7 @@ from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from sandbox.accounts.tokens import access_token_for
-from tests.cluster.test_cluster_outage import answer, hammer
+from tests.cluster.drill import answer, hammer
 from tests.fixtures.services import start_redis
 from tests.test_ratelimit_redis import Sentinel
 from tests.throttle_app.helpers import redis_cache, set_rates
