@@ -135,3 +135,44 @@ def client_on_range(cluster: Cluster, port: int) -> str:
 
 def victim_slots_moved(cluster: Cluster, victim: int) -> bool:
     return victim not in cluster.masters() and len(cluster.masters()) == 3
+
+
+def test_a_frozen_master_costs_its_clients_a_timeout_until_its_breaker_opens(
+    cluster: Cluster, settings: Any
+) -> None:
+    """SIGSTOP: connections hang instead of being refused. The frozen master's clients
+    wait at most a couple of ``THROTTLE_STORE_TIMEOUT`` per check (the check, then redis-py
+    asking a node for the slots), until three failures open that master's breaker; the
+    other masters' clients never wait for it."""
+    from apierrors.ratelimit import StoreUnavailable, plan_for
+    from apierrors.ratelimit.cluster import RedisClusterStore
+
+    settings.APIERRORS = {**settings.APIERRORS, "THROTTLE_STORE_TIMEOUT": 0.25}
+    masters = sorted(cluster.masters())
+    frozen, healthy = masters[0], masters[1]
+    frozen_tag = key_in_slot_range(*cluster.masters()[frozen], prefix="frozen")
+    healthy_tag = key_in_slot_range(*cluster.masters()[healthy], prefix="healthy")
+    store = RedisClusterStore.from_uri(cluster.uri)
+    plan = plan_for(("1000/minute",), "fixed_window", None, "frozen")
+    assert store.check(frozen_tag, plan)[0] == 1
+    assert store.check(healthy_tag, plan)[0] == 1
+    node = next(n for n in cluster.nodes if n.port == frozen)
+    node.pause()
+    try:
+        waits = []
+        for _ in range(5):
+            started = time.monotonic()
+            with pytest.raises(StoreUnavailable):
+                store.check(frozen_tag, plan)
+            waits.append(time.monotonic() - started)
+            started = time.monotonic()
+            assert store.check(healthy_tag, plan)[0] == 1
+            assert time.monotonic() - started < 0.2
+    finally:
+        node.resume()
+    assert max(waits[:3]) < 0.25 * 2 + 0.3  # the check's timeout, the topology's, slack
+    # The breaker is open: no check waits; asking who owns the slots now (once a second)
+    # goes to the other nodes first.
+    assert min(waits[3:]) < 0.05
+    assert max(waits[3:]) < 0.3
+    print(f"\nfrozen master: waits {[round(w, 3) for w in waits]} s")
