@@ -19,10 +19,12 @@ response of a throttled view carries ``X-RateLimit-Limit/Remaining/Reset``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from django.core.cache import InvalidCacheBackendError, caches
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.connection import ConnectionProxy
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
@@ -42,8 +44,10 @@ from apierrors.ratelimit.config import current
 from apierrors.ratelimit.headers import CHECKED_ATTR, RATE_LIMIT_HEADERS_ATTR, retry_after_seconds
 from apierrors.ratelimit.identity import client_ident
 from apierrors.ratelimit.rates import MICROS
+from apierrors.ratelimit.rates import parse_rate as parse_rate_text
 
 if TYPE_CHECKING:
+    from django.core.cache.backends.base import BaseCache
     from django.http import HttpRequest
     from rest_framework.request import Request
     from rest_framework.views import APIView
@@ -62,13 +66,53 @@ __all__ = [
 logger = logging.getLogger("apierrors.throttling")
 
 
+class _SettingsRates:
+    """``THROTTLE_RATES`` until a subclass declares its own: ``DEFAULT_THROTTLE_RATES``,
+    read on every access (DRF copies the setting at import, so overrides miss it: #6030)."""
+
+    def __get__(self, instance: object, owner: type | None = None) -> Mapping[str, Any]:
+        rates: Mapping[str, Any] = api_settings.DEFAULT_THROTTLE_RATES
+        return rates
+
+
+# id(cache object) -> (the object, its alias in CACHES); the object is kept so the id stays its.
+_cache_aliases: dict[int, tuple[object, str]] = {}
+
+
+def cache_alias_of(cache: object) -> str | None:
+    """The alias in ``CACHES`` of a cache object (``caches["x"]``, or ``django.core.cache.cache``).
+
+    ``caches[alias]`` gives each thread its own object, so an object is recognised in the
+    thread that made it; throttle classes that set ``cache`` are looked up when they are
+    defined, in that thread, and remembered. ``None`` when no alias gives the object.
+    """
+    known = _cache_aliases.get(id(cache))
+    if known is not None and known[0] is cache:
+        return known[1]
+    found: str | None = None
+    if isinstance(cache, ConnectionProxy):
+        found = str(cache._alias)
+    else:
+        for alias in caches:
+            try:
+                if caches[alias] is cache:
+                    found = alias
+                    break
+            except (InvalidCacheBackendError, ImportError):
+                continue
+    if found is not None:
+        _cache_aliases[id(cache)] = (cache, found)
+    return found
+
+
 class RateLimitThrottle(BaseThrottle):
     """The base throttle. Subclass it and override ``get_cache_key``.
 
     Options (class attributes, as on DRF's throttles):
 
-    - ``scope``: names the rate in ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`` (whose value
-      may be one rate or a list of rates);
+    - ``scope``: names the rate in ``THROTTLE_RATES``, which is
+      ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`` read per request unless a subclass sets
+      its own dict (as on DRF's throttles); a value may be one rate or a list of rates;
     - ``rate`` or ``rates``: the rate(s) themselves, overriding the setting (``"100/hour"``,
       ``"10/5m"``); several rates are checked together and consumed all or none;
     - ``algorithm``: ``"fixed_window"`` or ``"gcra"`` (default: ``THROTTLE_ALGORITHM``);
@@ -76,13 +120,19 @@ class RateLimitThrottle(BaseThrottle):
     - ``store``: a store URI (``"redis://host:6379/0"``) holding the state, ahead of
       everything below (default: ``THROTTLE_STORE``);
     - ``cache_alias``: the cache holding the state (default: ``THROTTLE_STORE`` when set,
-      else ``THROTTLE_CACHE``);
+      else ``THROTTLE_CACHE``); DRF's ``cache = caches["x"]`` works too, and wins over
+      ``cache_alias``;
     - ``cache_format``: how ``scope`` and the client's ident make the key;
     - ``timer``: a clock returning seconds, for tests; ``None`` (the default) uses the
       store's clock (Redis's ``TIME``), so the app servers' clocks do not matter.
 
     Hooks: ``get_cache_key`` (who is counted; ``None`` skips throttling), ``get_rate``
-    (where rates come from), ``get_ident`` (the anonymous client's address).
+    (where rates come from), ``parse_rate`` (DRF's: a rate as ``(count, seconds)``),
+    ``get_ident`` (the anonymous client's address), ``throttle_success`` and
+    ``throttle_failure`` (called after each decision; their result is ``allow_request``'s),
+    ``wait`` (the 429's ``Retry-After``). DRF's ``history``, ``now``, ``num_requests`` and
+    ``duration`` do not exist: the system check ``apierrors.E107`` reports a subclass that
+    uses them.
     """
 
     scope: str | None = None
@@ -91,6 +141,7 @@ class RateLimitThrottle(BaseThrottle):
     burst: int | None = None
     store: str | None = None
     cache_alias: str | None = None
+    cache: BaseCache | None = None
     cache_format = "throttle_%(scope)s_%(ident)s"
     timer: Callable[[], float] | None = None
 
@@ -99,6 +150,18 @@ class RateLimitThrottle(BaseThrottle):
     result: Result | None = None
     decision: Decision | None = None
 
+    if TYPE_CHECKING:
+        THROTTLE_RATES: Mapping[str, Any]
+    else:
+        THROTTLE_RATES = _SettingsRates()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cache = cls.__dict__.get("cache")
+        if cache is not None:
+            # Now, in the thread that made the object (see cache_alias_of).
+            cache_alias_of(cache)
+
     def get_cache_key(self, request: Request, view: APIView) -> str | None:
         """The key that identifies who is counted, or ``None`` to not throttle this request."""
         raise NotImplementedError(".get_cache_key() must be overridden")
@@ -106,7 +169,9 @@ class RateLimitThrottle(BaseThrottle):
     def get_rate(self) -> str | Sequence[str] | None:
         """This throttle's rate(s): ``rates``, else ``rate``, else the scope's setting.
 
-        Read on every request, so settings overrides apply. ``None`` turns throttling off.
+        The scope's rate is ``THROTTLE_RATES[scope]``: ``DEFAULT_THROTTLE_RATES``, read on
+        every request so settings overrides apply, unless the class declares its own dict.
+        ``None`` turns throttling off.
         """
         if self.rates:
             return self.rates
@@ -117,14 +182,49 @@ class RateLimitThrottle(BaseThrottle):
             raise ImproperlyConfigured(
                 f"Set .scope or .rate on the '{type(self).__name__}' throttle."
             )
-        rates: dict[str, Any] = api_settings.DEFAULT_THROTTLE_RATES
+        rates = self.THROTTLE_RATES
         try:
             configured: str | Sequence[str] | None = rates[self.scope]
         except KeyError:
+            where = (
+                "DEFAULT_THROTTLE_RATES"
+                if rates is api_settings.DEFAULT_THROTTLE_RATES
+                else f"{type(self).__name__}.THROTTLE_RATES"
+            )
             raise ImproperlyConfigured(
-                f"No default throttle rate set for the '{self.scope}' scope."
+                f"No default throttle rate set for the '{self.scope}' scope in {where}."
             ) from None
         return configured
+
+    def parse_rate(self, rate: str | None) -> tuple[int | None, int | None]:
+        """DRF's hook: ``rate`` as ``(num_requests, duration in seconds)``, ``(None, None)``
+        for ``None``. Accepts what ``apierrors.ratelimit.rates`` parses.
+
+        Override it to read rates written your own way: the throttle then builds its
+        policies from what it returns (a count >= 1 and a whole number of seconds >= 1).
+        """
+        if rate is None:
+            return (None, None)
+        parsed = parse_rate_text(rate)
+        return (parsed.limit, parsed.period)
+
+    def _own_rate(self, rate: str) -> str:
+        """``rate`` as an overridden ``parse_rate`` reads it, written as apierrors' rate."""
+        parsed = self.parse_rate(rate)
+        try:
+            count, seconds = parsed
+            valid = all(
+                isinstance(value, int) and not isinstance(value, bool) and value >= 1
+                for value in (count, seconds)
+            )
+        except (TypeError, ValueError):
+            valid = False
+        if not valid:
+            raise ImproperlyConfigured(
+                f"{type(self).__name__}.parse_rate({rate!r}) returned {parsed!r}; it must be "
+                "(num_requests, duration), a count >= 1 and whole seconds >= 1."
+            )
+        return f"{count}/{seconds}s"
 
     def get_plan(self) -> Plan | None:
         """The prepared policies of this throttle (``None`` when it has no rate)."""
@@ -132,6 +232,8 @@ class RateLimitThrottle(BaseThrottle):
         if not rate:
             return None
         rates = (rate,) if isinstance(rate, str) else tuple(rate)
+        if type(self).parse_rate is not RateLimitThrottle.parse_rate:
+            rates = tuple(self._own_rate(one) for one in rates)
         settings = current()
         return plan_for(rates, self.algorithm or settings.algorithm, self.burst, settings.prefix)
 
@@ -154,6 +256,8 @@ class RateLimitThrottle(BaseThrottle):
         self.key = self.get_cache_key(request, view)
         if self.key is None:
             return True
+        if self.cache is not None:
+            self.cache_alias = self._alias_of_cache(self.cache)
         store = self.get_store()
         timer = self.timer
         started = signals.listening()
@@ -169,7 +273,26 @@ class RateLimitThrottle(BaseThrottle):
         self.plan, self.result, self.decision = plan, result, decision
         if current().headers:
             self.record_headers(getattr(request, "_request", request), plan, decision)
-        return decision.allowed
+        return self.throttle_success() if decision.allowed else self.throttle_failure()
+
+    def throttle_success(self) -> bool:
+        """DRF's hook, called when the check allowed the request (already counted); what it
+        returns is what ``allow_request`` returns."""
+        return True
+
+    def throttle_failure(self) -> bool:
+        """DRF's hook, called when the check refused the request; what it returns is what
+        ``allow_request`` returns."""
+        return False
+
+    def _alias_of_cache(self, cache: object) -> str:
+        alias = cache_alias_of(cache)
+        if alias is None:
+            raise ImproperlyConfigured(
+                f"{type(self).__name__}.cache is not a cache of CACHES; name one with "
+                "cache_alias (the system check apierrors.E108 reports this at start-up)."
+            )
+        return alias
 
     def wait(self) -> float | None:
         """Seconds until the denying policy with the longest wait admits a request again."""

@@ -9,6 +9,11 @@ entries did not pass through every proxy (or is forged by a client that reached 
 directly), so ``REMOTE_ADDR`` is used. DRF, by contrast, keys on the whole header string
 when ``NUM_PROXIES`` is unset, which hands a client a fresh bucket for every value it sends.
 
+Which setting says ``n``: ``APIERRORS["NUM_PROXIES"]`` when ``APIERRORS`` has the key (even
+as ``None``), else DRF's ``REST_FRAMEWORK["NUM_PROXIES"]``, so a project that moves from DRF's
+throttles keeps its proxy setting. Either is read with apierrors' rules above (DRF uses the
+leftmost entry of a header shorter than ``n``; apierrors uses ``REMOTE_ADDR``).
+
 IPv6 addresses are grouped by ``IPV6_PREFIX`` bits (64 by default): one subscriber
 usually holds a whole /64 and can rotate through its addresses at will.
 """
@@ -19,6 +24,7 @@ import ipaddress
 from functools import lru_cache
 
 from django.http import HttpRequest
+from rest_framework.settings import api_settings
 
 from apierrors.ratelimit.config import current
 
@@ -31,7 +37,7 @@ def client_ident(request: HttpRequest) -> str:
     remote = meta.get("REMOTE_ADDR") or ""
     address = remote
     settings = current()
-    num_proxies = settings.num_proxies
+    num_proxies = settings.num_proxies if settings.num_proxies_set else api_settings.NUM_PROXIES
     if num_proxies:
         forwarded = meta.get("HTTP_X_FORWARDED_FOR")
         if forwarded:
