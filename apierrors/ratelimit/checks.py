@@ -10,8 +10,10 @@ URI must have a scheme some registered store class serves.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+import dis
+import types
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, cast
 
 from django.conf import settings
 from django.core import checks
@@ -62,7 +64,6 @@ def throttles_in_use() -> list[tuple[type, type | None]]:
 def _throttle_rates(cls: type, view: type | None) -> tuple[str, list[object]]:
     """Where a throttle's rates come from (for messages) and the rates found there; raises
     ``KeyError`` with the scope when its rate is missing."""
-    from rest_framework.settings import api_settings
 
     from apierrors.throttling import ScopedRateLimitThrottle
 
@@ -74,13 +75,37 @@ def _throttle_rates(cls: type, view: type | None) -> tuple[str, list[object]]:
         scope = getattr(view, cls.scope_attr, None) if view is not None else None
     if not scope:
         return "", []
-    configured = api_settings.DEFAULT_THROTTLE_RATES
+    configured = cast(Mapping[str, Any], getattr(cls, "THROTTLE_RATES", {}))
     if scope not in configured:
         raise KeyError(scope)
     value = configured[scope]
     if value is None:
         return "", []
-    return f'DEFAULT_THROTTLE_RATES["{scope}"]', _as_list(value)
+    return f'{_rates_name(cls)}["{scope}"]', _as_list(value)
+
+
+def _rates_name(cls: Any) -> str:
+    """Where a throttle's scopes find their rates, for messages."""
+    from rest_framework.settings import api_settings
+
+    if cls.THROTTLE_RATES is api_settings.DEFAULT_THROTTLE_RATES:
+        return "DEFAULT_THROTTLE_RATES"
+    return f"{cls.__qualname__}.THROTTLE_RATES"
+
+
+def _rate_parser(cls: Any) -> Callable[[object], object] | None:
+    """The throttle's own ``parse_rate`` (on an instance) when it overrides apierrors', else
+    ``None``; a rate it cannot read raises."""
+    from apierrors.throttling import RateLimitThrottle
+
+    if cls.parse_rate is RateLimitThrottle.parse_rate:
+        return None
+    throttle = cls()
+
+    def parse(rate: object) -> object:
+        return throttle._own_rate(rate)
+
+    return parse
 
 
 def _as_list(value: object) -> list[object]:
@@ -101,8 +126,10 @@ def check_throttle_rates(**kwargs: Any) -> CheckResult:
     if not used:
         return []
     messages: CheckResult = []
-    # Any scope may be read by a throttle that builds its rates at run time.
+    # Any scope may be read by a throttle that builds its rates at run time. A rate is read
+    # by apierrors' parser unless a throttle that reads it overrides parse_rate().
     sources: dict[str, list[object]] = {}
+    parsers: dict[str, Callable[[object], object]] = {}
     for scope, value in api_settings.DEFAULT_THROTTLE_RATES.items():
         if value is not None:
             where = f'DEFAULT_THROTTLE_RATES["{scope}"]'
@@ -122,6 +149,19 @@ def check_throttle_rates(**kwargs: Any) -> CheckResult:
             continue
         if where:
             sources.setdefault(where, rates)
+            try:
+                own_parser = _rate_parser(cls)
+            except Exception as error:  # the class cannot be made as DRF makes it
+                messages.append(
+                    checks.Error(
+                        f"Throttle {name} overrides parse_rate() but cannot be instantiated "
+                        f"to read its rates: {error}",
+                        id="apierrors.E101",
+                    )
+                )
+                continue
+            if own_parser is not None:
+                parsers.setdefault(where, own_parser)
         algorithm = getattr(cls, "algorithm", None)
         # A throttle's algorithm must be what THROTTLE_ALGORITHM accepts.
         expected = None if algorithm is None else BY_NAME["THROTTLE_ALGORITHM"].validate(algorithm)
@@ -142,12 +182,126 @@ def check_throttle_rates(**kwargs: Any) -> CheckResult:
                 )
             )
     for where, rates in sources.items():
+        parser = parsers.get(where, parse_rate)
         for rate in rates:
             try:
-                parse_rate(rate)
+                parser(rate)
             except RateError as error:
                 messages.append(checks.Error(f"{where}: {error}", id="apierrors.E101"))
+            except Exception as error:  # an overridden parse_rate() that cannot read it
+                messages.append(
+                    checks.Error(
+                        f"{where}: parse_rate() fails on {rate!r}: {error}", id="apierrors.E101"
+                    )
+                )
     return messages
+
+
+# DRF's SimpleRateThrottle state that apierrors' throttles neither keep nor read, and what
+# to use instead.
+DRF_ONLY_ATTRIBUTES = {
+    "history": "self.decision (remaining, reset, wait) or self.result",
+    "now": "self.decision.now (microseconds), or a timer for tests",
+    "num_requests": "rate/rates (or get_rate/parse_rate); the plan's self.plan.policies",
+    "duration": "rate/rates (or get_rate/parse_rate); the plan's self.plan.policies",
+}
+
+
+def _code_objects(value: object) -> Iterator[types.CodeType]:
+    function = value
+    if isinstance(value, staticmethod | classmethod):
+        function = value.__func__
+    elif isinstance(value, property):
+        for accessor in (value.fget, value.fset, value.fdel):
+            if accessor is not None:
+                yield from _code_objects(accessor)
+        return
+    code = getattr(function, "__code__", None)
+    if isinstance(code, types.CodeType):
+        yield code
+
+
+def _self_attributes(code: types.CodeType) -> set[str]:
+    """The attributes a method reads or writes on its first argument (``self.x``)."""
+    found: set[str] = set()
+    if code.co_argcount:
+        me = code.co_varnames[0]
+        previous: dis.Instruction | None = None
+        for instruction in dis.get_instructions(code):
+            if (
+                instruction.opname in ("LOAD_ATTR", "LOAD_METHOD", "STORE_ATTR", "DELETE_ATTR")
+                and previous is not None
+                and previous.opname.startswith("LOAD_FAST")
+                and me
+                in (previous.argval if isinstance(previous.argval, tuple) else (previous.argval,))
+            ):
+                found.add(str(instruction.argval))
+            previous = instruction
+    return found
+
+
+def _loaded(instruction: dis.Instruction) -> tuple[object, ...]:
+    """The locals a ``LOAD_FAST*`` instruction loads (3.13 loads two in one)."""
+    value = instruction.argval
+    return value if isinstance(value, tuple) else (value,)
+
+
+def drf_only_attributes(cls: type) -> dict[str, set[str]]:
+    """``{method: DRF-only attributes it uses}`` over the methods of ``cls`` and its bases
+    written outside apierrors and DRF."""
+    found: dict[str, set[str]] = {}
+    for klass in cls.__mro__:
+        if klass.__module__.split(".")[0] in ("apierrors", "rest_framework", "builtins"):
+            continue
+        for name, value in vars(klass).items():
+            for code in _code_objects(value):
+                used = _self_attributes(code) & DRF_ONLY_ATTRIBUTES.keys()
+                if used:
+                    found.setdefault(f"{klass.__qualname__}.{name}", set()).update(used)
+    return found
+
+
+def check_drf_idioms(**kwargs: Any) -> CheckResult:
+    """DRF throttle idioms apierrors cannot honour fail here, at start-up."""
+    from apierrors.throttling import cache_alias_of
+
+    messages: CheckResult = []
+    for cls in dict.fromkeys(cls for cls, _view in throttles_in_use()):
+        for method, names in sorted(drf_only_attributes(cls).items()):
+            instead = "; ".join(f"{name}: {DRF_ONLY_ATTRIBUTES[name]}" for name in sorted(names))
+            messages.append(
+                checks.Error(
+                    f"Throttle {cls.__qualname__}: {method}() uses "
+                    f"{', '.join(sorted(names))} of DRF's SimpleRateThrottle, which "
+                    "apierrors' throttles do not keep (no timestamp history).",
+                    hint=f"Instead: {instead}. See 'Coming from DRF's throttles' in the "
+                    "throttling docs.",
+                    obj=cls,
+                    id="apierrors.E107",
+                )
+            )
+        cache = getattr(cls, "cache", None)
+        if cache is not None and cache_alias_of(cache) is None:
+            messages.append(
+                checks.Error(
+                    f"Throttle {cls.__qualname__} sets cache to {cache!r}, which is not a "
+                    "cache of CACHES.",
+                    hint='Name the cache instead: cache_alias = "<alias in CACHES>".',
+                    obj=cls,
+                    id="apierrors.E108",
+                )
+            )
+    return messages
+
+
+def _cache_alias(cls: type) -> str | None:
+    """The cache a throttle class names: its ``cache`` object's alias, else ``cache_alias``."""
+    from apierrors.throttling import cache_alias_of
+
+    cache = getattr(cls, "cache", None)
+    if cache is not None:
+        return cache_alias_of(cache)  # None: apierrors.E108
+    return getattr(cls, "cache_alias", None)
 
 
 def check_throttle_caches(**kwargs: Any) -> CheckResult:
@@ -157,7 +311,7 @@ def check_throttle_caches(**kwargs: Any) -> CheckResult:
     caches = getattr(settings, "CACHES", None) or {}
     names = dict.fromkeys(
         getattr(cls, "store", None)
-        or getattr(cls, "cache_alias", None)
+        or _cache_alias(cls)
         or conf.THROTTLE_STORE
         or conf.THROTTLE_CACHE
         for cls, _view in used
@@ -291,5 +445,6 @@ def register() -> None:
         check_throttle_caches,
         check_throttle_key_prefix,
         check_rate_limit_headers,
+        check_drf_idioms,
     ):
         checks.register(check)
