@@ -401,6 +401,29 @@ class ReadsNow(AnonRateLimitThrottle):
         return self.now
 
 
+class ReadsUnsetRate(ScopedRateLimitThrottle):
+    def throttle_failure(self):
+        print(self.rate)  # noqa: T201  DRF's scoped throttle sets it; this one never does
+        return False
+
+
+class ReadsOwnRate(AnonRateLimitThrottle):
+    rate = "5/minute"
+
+    def throttle_failure(self):
+        print(self.rate)  # noqa: T201
+        return False
+
+
+class SetsThenReadsRate(AnonRateLimitThrottle):
+    def __init__(self):
+        self.rate = self.get_rate()
+
+    def throttle_failure(self):
+        print(self.rate)  # noqa: T201
+        return False
+
+
 class Innocent(AnonRateLimitThrottle):
     """Names that are not DRF's state on the throttle."""
 
@@ -421,6 +444,7 @@ class Innocent(AnonRateLimitThrottle):
         ("ReadsHistory", "ReadsHistory.throttle_failure", "history"),
         ("SetsNumRequests", "SetsNumRequests.__init__", "duration, num_requests"),
         ("ReadsNow", "ReadsNow.elapsed", "now"),
+        ("ReadsUnsetRate", "ReadsUnsetRate.throttle_failure", "rate"),
     ],
 )
 def test_e107_drf_only_state(settings, throttle, method, names):
@@ -432,7 +456,10 @@ def test_e107_drf_only_state(settings, throttle, method, names):
 
 
 def test_e107_not_for_names_that_are_not_the_throttles_state(settings):
-    use_throttles(settings, "Innocent", "OwnRates", "PerWords", "Counting")
+    use_throttles(
+        settings,
+        *("Innocent", "OwnRates", "PerWords", "Counting", "ReadsOwnRate", "SetsThenReadsRate"),
+    )
     assert checks.check_drf_idioms() == []
 
 

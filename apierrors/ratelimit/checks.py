@@ -204,6 +204,7 @@ DRF_ONLY_ATTRIBUTES = {
     "now": "self.decision.now (microseconds), or a timer for tests",
     "num_requests": "rate/rates (or get_rate/parse_rate); the plan's self.plan.policies",
     "duration": "rate/rates (or get_rate/parse_rate); the plan's self.plan.policies",
+    "rate": "self.get_rate(), since rate is set only where the class sets it",
 }
 
 
@@ -221,9 +222,11 @@ def _code_objects(value: object) -> Iterator[types.CodeType]:
         yield code
 
 
-def _self_attributes(code: types.CodeType) -> set[str]:
-    """The attributes a method reads or writes on its first argument (``self.x``)."""
-    found: set[str] = set()
+def _self_attributes(code: types.CodeType) -> tuple[set[str], set[str]]:
+    """The attributes a method reads, and those it writes, on its first argument
+    (``self.x``)."""
+    reads: set[str] = set()
+    writes: set[str] = set()
     if code.co_argcount:
         me = code.co_varnames[0]
         previous: dis.Instruction | None = None
@@ -232,12 +235,12 @@ def _self_attributes(code: types.CodeType) -> set[str]:
                 instruction.opname in ("LOAD_ATTR", "LOAD_METHOD", "STORE_ATTR", "DELETE_ATTR")
                 and previous is not None
                 and previous.opname.startswith("LOAD_FAST")
-                and me
-                in (previous.argval if isinstance(previous.argval, tuple) else (previous.argval,))
+                and me in _loaded(previous)
             ):
-                found.add(str(instruction.argval))
+                name = str(instruction.argval)
+                (reads if instruction.opname.startswith("LOAD") else writes).add(name)
             previous = instruction
-    return found
+    return reads, writes
 
 
 def _loaded(instruction: dis.Instruction) -> tuple[object, ...]:
@@ -248,16 +251,28 @@ def _loaded(instruction: dis.Instruction) -> tuple[object, ...]:
 
 def drf_only_attributes(cls: type) -> dict[str, set[str]]:
     """``{method: DRF-only attributes it uses}`` over the methods of ``cls`` and its bases
-    written outside apierrors and DRF."""
-    found: dict[str, set[str]] = {}
+    written outside apierrors and DRF. ``rate`` counts when it is read but neither a class
+    attribute nor set by a method (DRF's throttles set it from the scope)."""
+    uses: dict[str, tuple[set[str], set[str]]] = {}
     for klass in cls.__mro__:
         if klass.__module__.split(".")[0] in ("apierrors", "rest_framework", "builtins"):
             continue
         for name, value in vars(klass).items():
             for code in _code_objects(value):
-                used = _self_attributes(code) & DRF_ONLY_ATTRIBUTES.keys()
-                if used:
-                    found.setdefault(f"{klass.__qualname__}.{name}", set()).update(used)
+                reads, writes = _self_attributes(code)
+                entry = uses.setdefault(f"{klass.__qualname__}.{name}", (set(), set()))
+                entry[0].update(reads)
+                entry[1].update(writes)
+    rate_is_set = getattr(cls, "rate", None) is not None or any(
+        "rate" in writes for _reads, writes in uses.values()
+    )
+    found: dict[str, set[str]] = {}
+    for method, (reads, writes) in uses.items():
+        used = (reads | writes) & (DRF_ONLY_ATTRIBUTES.keys() - {"rate"})
+        if "rate" in reads and not rate_is_set:
+            used.add("rate")
+        if used:
+            found[method] = used
     return found
 
 
@@ -273,7 +288,7 @@ def check_drf_idioms(**kwargs: Any) -> CheckResult:
                 checks.Error(
                     f"Throttle {cls.__qualname__}: {method}() uses "
                     f"{', '.join(sorted(names))} of DRF's SimpleRateThrottle, which "
-                    "apierrors' throttles do not keep (no timestamp history).",
+                    "apierrors' throttles do not keep.",
                     hint=f"Instead: {instead}. See 'Coming from DRF's throttles' in the "
                     "throttling docs.",
                     obj=cls,
