@@ -290,6 +290,32 @@ def test_checks_read_rates_with_an_overridden_parse_rate(settings):
     assert "'2 each 60'" in messages[0].msg
 
 
+def test_a_rate_is_checked_for_every_throttle_that_reads_it(settings):
+    # AnonRateLimitThrottle reads "anon" with apierrors' parser, PerWords with its own.
+    use_throttles(settings, "PerWords", rates={"anon": "2 per 60"})
+    settings.REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"].append(
+        "apierrors.throttling.AnonRateLimitThrottle"
+    )
+    messages = checks.check_throttle_rates()
+    assert [message.id for message in messages] == ["apierrors.E101"]
+    assert "'2 per 60' does not parse" in messages[0].msg
+
+
+class Unmakeable(PerWords):
+    rate = "2 per 60"
+    algorithm = "leaky_bucket"
+
+    def __init__(self, required):
+        self.required = required
+
+
+def test_a_throttle_that_cannot_be_made_is_reported_and_still_checked(settings):
+    use_throttles(settings, "Unmakeable")
+    messages = checks.check_throttle_rates()
+    assert [message.id for message in messages] == ["apierrors.E101", "apierrors.E103"]
+    assert "cannot be instantiated" in messages[0].msg
+
+
 # throttle_success() / throttle_failure() ------------------------------------------------------
 
 

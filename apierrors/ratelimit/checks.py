@@ -126,10 +126,11 @@ def check_throttle_rates(**kwargs: Any) -> CheckResult:
     if not used:
         return []
     messages: CheckResult = []
-    # Any scope may be read by a throttle that builds its rates at run time. A rate is read
-    # by apierrors' parser unless a throttle that reads it overrides parse_rate().
+    # Any scope may be read by a throttle that builds its rates at run time. A rate must
+    # parse for each throttle that reads it: with its own parse_rate() if it overrides it,
+    # else (and for a rate no throttle is seen reading) with apierrors' parser.
     sources: dict[str, list[object]] = {}
-    parsers: dict[str, Callable[[object], object]] = {}
+    parsers: dict[str, dict[type | None, Callable[[object], object]]] = {}
     for scope, value in api_settings.DEFAULT_THROTTLE_RATES.items():
         if value is not None:
             where = f'DEFAULT_THROTTLE_RATES["{scope}"]'
@@ -149,8 +150,9 @@ def check_throttle_rates(**kwargs: Any) -> CheckResult:
             continue
         if where:
             sources.setdefault(where, rates)
+            readers = parsers.setdefault(where, {})
             try:
-                own_parser = _rate_parser(cls)
+                own = _rate_parser(cls)
             except Exception as error:  # the class cannot be made as DRF makes it
                 messages.append(
                     checks.Error(
@@ -159,9 +161,8 @@ def check_throttle_rates(**kwargs: Any) -> CheckResult:
                         id="apierrors.E101",
                     )
                 )
-                continue
-            if own_parser is not None:
-                parsers.setdefault(where, own_parser)
+            else:
+                readers.setdefault(None if own is None else cls, own or parse_rate)
         algorithm = getattr(cls, "algorithm", None)
         # A throttle's algorithm must be what THROTTLE_ALGORITHM accepts.
         expected = None if algorithm is None else BY_NAME["THROTTLE_ALGORITHM"].validate(algorithm)
@@ -182,18 +183,19 @@ def check_throttle_rates(**kwargs: Any) -> CheckResult:
                 )
             )
     for where, rates in sources.items():
-        parser = parsers.get(where, parse_rate)
-        for rate in rates:
-            try:
-                parser(rate)
-            except RateError as error:
-                messages.append(checks.Error(f"{where}: {error}", id="apierrors.E101"))
-            except Exception as error:  # an overridden parse_rate() that cannot read it
-                messages.append(
-                    checks.Error(
-                        f"{where}: parse_rate() fails on {rate!r}: {error}", id="apierrors.E101"
+        for parser in parsers.get(where, {None: parse_rate}).values():
+            for rate in rates:
+                try:
+                    parser(rate)
+                except RateError as error:
+                    messages.append(checks.Error(f"{where}: {error}", id="apierrors.E101"))
+                except Exception as error:  # an overridden parse_rate() that cannot read it
+                    messages.append(
+                        checks.Error(
+                            f"{where}: parse_rate() fails on {rate!r}: {error}",
+                            id="apierrors.E101",
+                        )
                     )
-                )
     return messages
 
 
