@@ -26,8 +26,6 @@ class ThrottleSettings:
     prefix: str
     fail_open: bool
     num_proxies: int | None
-    num_proxies_set: bool
-    """Whether ``APIERRORS`` has ``NUM_PROXIES`` (else DRF's ``NUM_PROXIES`` applies)."""
     ipv6_prefix: int
     headers: bool
     ietf_headers: bool
@@ -61,8 +59,7 @@ def current() -> ThrottleSettings:
     value = _current
     if value is None:
         value = _current = ThrottleSettings(
-            **{field: getattr(conf, key) for field, key in FIELDS.items()},
-            num_proxies_set="NUM_PROXIES" in conf.user_settings(),
+            **{field: getattr(conf, key) for field, key in FIELDS.items()}
         )
     return value
 
