@@ -131,7 +131,7 @@ class RateLimitThrottle(BaseThrottle):
     ``get_ident`` (the anonymous client's address), ``throttle_success`` and
     ``throttle_failure`` (called after each decision; their result is ``allow_request``'s),
     ``wait`` (the 429's ``Retry-After``). DRF's ``history``, ``now``, ``num_requests`` and
-    ``duration`` do not exist: the system check ``apierrors.E107`` reports a subclass that
+    ``duration`` do not exist: the system check ``apierrors.E108`` reports a subclass that
     uses them.
     """
 
@@ -290,7 +290,7 @@ class RateLimitThrottle(BaseThrottle):
         if alias is None:
             raise ImproperlyConfigured(
                 f"{type(self).__name__}.cache is not a cache of CACHES; name one with "
-                "cache_alias (the system check apierrors.E108 reports this at start-up)."
+                "cache_alias (the system check apierrors.E109 reports this at start-up)."
             )
         return alias
 

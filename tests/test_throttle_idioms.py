@@ -219,10 +219,10 @@ class ForeignCache(AnonRateLimitThrottle):
 def test_e108_cache_not_in_caches(settings):
     use_throttles(settings, "ForeignCache")
     messages = checks.check_drf_idioms()
-    assert [message.id for message in messages] == ["apierrors.E108"]
+    assert [message.id for message in messages] == ["apierrors.E109"]
     assert "ForeignCache" in messages[0].msg
     assert "cache_alias" in messages[0].hint
-    with pytest.raises(ImproperlyConfigured, match="apierrors.E108"):
+    with pytest.raises(ImproperlyConfigured, match="apierrors.E109"):
         ForeignCache().allow_request(APIRequestFactory().get("/"), None)  # type: ignore[arg-type]
 
 
@@ -406,7 +406,7 @@ def test_timer_as_time_time_like_drf(settings, store):
     assert statuses(view_for(WallClock), 2) == [200, 429]
 
 
-# DRF-only state: apierrors.E107 ---------------------------------------------------------------
+# DRF-only state: apierrors.E108 ---------------------------------------------------------------
 
 
 class ReadsHistory(AnonRateLimitThrottle):
@@ -476,7 +476,7 @@ class Innocent(AnonRateLimitThrottle):
 def test_e107_drf_only_state(settings, throttle, method, names):
     use_throttles(settings, throttle, rates={"anon": "1/minute", "user": "1/minute"})
     messages = checks.check_drf_idioms()
-    assert [message.id for message in messages] == ["apierrors.E107"]
+    assert [message.id for message in messages] == ["apierrors.E108"]
     assert f"{method}() uses {names} of DRF's SimpleRateThrottle" in messages[0].msg
     assert "Coming from DRF's throttles" in messages[0].hint
 

@@ -294,7 +294,7 @@ def check_drf_idioms(**kwargs: Any) -> CheckResult:
                     hint=f"Instead: {instead}. See 'Coming from DRF's throttles' in the "
                     "throttling docs.",
                     obj=cls,
-                    id="apierrors.E107",
+                    id="apierrors.E108",
                 )
             )
         cache = getattr(cls, "cache", None)
@@ -305,7 +305,7 @@ def check_drf_idioms(**kwargs: Any) -> CheckResult:
                     "cache of CACHES.",
                     hint='Name the cache instead: cache_alias = "<alias in CACHES>".',
                     obj=cls,
-                    id="apierrors.E108",
+                    id="apierrors.E109",
                 )
             )
     return messages
@@ -317,7 +317,7 @@ def _cache_alias(cls: type) -> str | None:
 
     cache = getattr(cls, "cache", None)
     if cache is not None:
-        return cache_alias_of(cache)  # None: apierrors.E108
+        return cache_alias_of(cache)  # None: apierrors.E109
     return getattr(cls, "cache_alias", None)
 
 
