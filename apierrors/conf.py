@@ -207,7 +207,7 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         _rule(lambda value: value is None or _non_negative_int(value), "None or an int >= 0"),
         "how many proxies in front of the app to trust in `X-Forwarded-For`; `None` ignores "
-        "the header",
+        "the header; when the key is absent, DRF's `NUM_PROXIES` applies",
     ),
     Setting(
         "Throttling",

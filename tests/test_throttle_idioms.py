@@ -22,7 +22,7 @@ from rest_framework.settings import api_settings
 from rest_framework.test import APIRequestFactory
 from rest_framework.views import APIView
 
-from apierrors.ratelimit import Rate, checks
+from apierrors.ratelimit import Rate, checks, idiom_checks
 from apierrors.throttling import (
     AnonRateLimitThrottle,
     RateLimitThrottle,
@@ -218,7 +218,7 @@ class ForeignCache(AnonRateLimitThrottle):
 
 def test_e108_cache_not_in_caches(settings):
     use_throttles(settings, "ForeignCache")
-    messages = checks.check_drf_idioms()
+    messages = idiom_checks.check_drf_idioms()
     assert [message.id for message in messages] == ["apierrors.E109"]
     assert "ForeignCache" in messages[0].msg
     assert "cache_alias" in messages[0].hint
@@ -475,7 +475,7 @@ class Innocent(AnonRateLimitThrottle):
 )
 def test_e107_drf_only_state(settings, throttle, method, names):
     use_throttles(settings, throttle, rates={"anon": "1/minute", "user": "1/minute"})
-    messages = checks.check_drf_idioms()
+    messages = idiom_checks.check_drf_idioms()
     assert [message.id for message in messages] == ["apierrors.E108"]
     assert f"{method}() uses {names} of DRF's SimpleRateThrottle" in messages[0].msg
     assert "Coming from DRF's throttles" in messages[0].hint
@@ -486,10 +486,10 @@ def test_e107_not_for_names_that_are_not_the_throttles_state(settings):
         settings,
         *("Innocent", "OwnRates", "PerWords", "Counting", "ReadsOwnRate", "SetsThenReadsRate"),
     )
-    assert checks.check_drf_idioms() == []
+    assert idiom_checks.check_drf_idioms() == []
 
 
 def test_check_is_registered():
     from django.core import checks as django_checks
 
-    assert checks.check_drf_idioms in django_checks.registry.registry.get_checks()
+    assert idiom_checks.check_drf_idioms in django_checks.registry.registry.get_checks()
