@@ -217,3 +217,30 @@ def register() -> None:
         check_json_parser,
     ):
         checks.register(check)
+
+
+# The throttle checks moved to apierrors.ratelimit.checks; their old names here keep
+# working for one release.
+_MOVED_TO_RATELIMIT = frozenset(
+    {
+        "throttles_in_use",
+        "check_throttle_rates",
+        "check_throttle_caches",
+        "check_rate_limit_headers",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MOVED_TO_RATELIMIT:
+        import warnings
+
+        from apierrors.ratelimit import checks as ratelimit_checks
+
+        warnings.warn(
+            f"apierrors.checks.{name} moved to apierrors.ratelimit.checks.{name}.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return getattr(ratelimit_checks, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -219,3 +219,14 @@ def test_e003_e004_e005_hints_and_messages_come_from_conf(settings):
     assert messages[0].msg == "APIERRORS['FAIL_OPEN'] is 'no'; it must be True or False."
     assert messages[1].hint is not None
     assert "FAIL_OPEN" in messages[1].hint
+
+
+def test_the_throttle_checks_old_names_still_work_for_one_release():
+    import apierrors.checks
+    from apierrors.ratelimit import checks as ratelimit_checks
+
+    with pytest.deprecated_call(match="moved to apierrors.ratelimit.checks"):
+        moved = apierrors.checks.check_throttle_rates
+    assert moved is ratelimit_checks.check_throttle_rates
+    with pytest.raises(AttributeError):
+        _ = apierrors.checks.no_such_check
