@@ -26,7 +26,7 @@ from django.core.exceptions import (
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.signals import got_request_exception
-from django.db import DatabaseError, DataError
+from django.db import DatabaseError, DataError, connections, transaction
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.module_loading import import_string
@@ -83,12 +83,32 @@ class ExceptionHandler:
 
     def __call__(self, exc: Exception, context: dict[str, Any]) -> HttpResponse:
         request = context.get("request")
+        if not self.drf_answers(exc):
+            self.roll_back_atomic_blocks()
         exc = self.credentials_unstorable(exc, context)
         exc = self.throttle_refused(exc, context)
         error = self.convert(exc)
         logged = self.report_unexpected(exc, error, self.django_request(request))
         set_rollback()
         return self.error_response(error, request, logged=logged)
+
+    @staticmethod
+    def drf_answers(exc: BaseException) -> bool:
+        """Whether DRF's own handler answers ``exc`` (it lets every other exception out)."""
+        return isinstance(exc, drf.APIException | Http404 | DjangoPermissionDenied)
+
+    @staticmethod
+    def roll_back_atomic_blocks() -> None:
+        """Mark the open atomic block of every connection for rollback.
+
+        DRF lets an exception it does not answer out of the view, so an atomic block around
+        the view (``transaction.atomic`` on ``dispatch`` or above ``@api_view``) rolls back.
+        Answering that exception would let the block commit the view's writes instead.
+        """
+        for alias in connections:
+            connection = connections[alias]
+            if connection.in_atomic_block:
+                transaction.set_rollback(True, using=alias)
 
     def django_response(self, exc: BaseException, request: HttpRequest | None) -> HttpResponse:
         """The envelope as a plain Django response, for errors outside DRF views."""
