@@ -19,11 +19,11 @@ from collections.abc import Awaitable, Callable
 from contextvars import Token
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.db import connections
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 
-from apierrors import exceptions as errors
 from apierrors.conf import conf
-from apierrors.handler import entry_for_status, get_handler, is_envelope
+from apierrors.handler import ATOMIC_DEPTH_ATTR, get_handler, is_envelope
 from apierrors.ratelimit import headers as rate_limit_headers
 from apierrors.request_id import accept_or_generate, current_request_id
 
@@ -77,6 +77,15 @@ class APIErrorsMiddleware:
             incoming = request.META.get(meta_key)
         request_id = accept_or_generate(incoming)
         request.request_id = request_id  # type: ignore[attr-defined]
+        # The handler rolls back only the atomic blocks the request opens itself.
+        setattr(
+            request,
+            ATOMIC_DEPTH_ATTR,
+            {
+                connection.alias: len(connection.atomic_blocks)
+                for connection in connections.all(initialized_only=True)
+            },
+        )
         return current_request_id.set(request_id)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
@@ -108,9 +117,7 @@ class APIErrorsMiddleware:
         return "json" not in content_type and not self.is_excluded(request)
 
     def rewrite(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponse:
-        entry = entry_for_status(response.status_code)
-        error = errors.class_for_code(entry.code)()
-        error.status_code = response.status_code
+        error = get_handler().error_for_status(response.status_code)
         replacement = get_handler().error_response(error, request)
         for name in _KEPT_HEADERS:
             if name in response:
