@@ -96,7 +96,7 @@ class ExceptionHandler:
             self.roll_back_atomic_blocks(self.django_request(request))
         exc = self.credentials_unstorable(exc, context)
         exc = self.throttle_refused(exc, context)
-        error = self.convert(exc)
+        error = self.challenged(self.convert(exc), context.get("view"), request)
         logged = self.report_unexpected(exc, error, self.django_request(request))
         set_rollback()
         return self.error_response(error, request, logged=logged)
@@ -124,9 +124,29 @@ class ExceptionHandler:
 
     def django_response(self, exc: BaseException, request: HttpRequest | None) -> HttpResponse:
         """The envelope as a plain Django response, for errors outside DRF views."""
-        error = self.convert(exc)
+        error = self.challenged(self.convert(exc), None, request)
         logged = self.report_unexpected(exc, error, request)
         return self.error_response(error, request, logged=logged)
+
+    def challenged(
+        self, error: errors.ApiError, view: Any, request: Request | HttpRequest | None
+    ) -> errors.ApiError:
+        """A 401 with its ``WWW-Authenticate`` challenge, or DRF's 403 when there is none.
+
+        A 401 must carry a challenge (RFC 9110). One raised without it (apierrors'
+        ``Unauthorized()`` from a permission) takes the view's, as DRF gives its own
+        ``NotAuthenticated``; a view whose first authentication class has none answers 403
+        FORBIDDEN, DRF's rule, keeping a message the raiser wrote.
+        """
+        if error.status_code != 401 or "WWW-Authenticate" in error.headers:
+            return error
+        if view is not None and isinstance(request, Request):
+            header = view.get_authenticate_header(request)
+            if header:
+                error.headers["WWW-Authenticate"] = str(header)
+                return error
+        message = None if error.message == str(error.default_detail) else error.message
+        return errors.Forbidden(message, details=error.details)
 
     def credentials_unstorable(self, exc: Exception, context: dict[str, Any]) -> Exception:
         """A ``DataError`` while authenticating means the credentials cannot name a user.

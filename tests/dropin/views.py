@@ -12,11 +12,12 @@ from rest_framework import exceptions as drf
 from rest_framework import status
 from rest_framework.authentication import BasicAuthentication, SessionAuthentication
 from rest_framework.decorators import api_view
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apierrors import exceptions as errors
 from tests.testapp.models import Thing
 
 FAILURES: dict[str, Any] = {
@@ -44,11 +45,20 @@ def atomic_function_view(request: Request, failure: str) -> Response:
     raise FAILURES[failure]()
 
 
+class RefusesAnonymously(BasePermission):
+    """Refuses with apierrors' own Unauthorized when asked to (``?raise=unauthorized``)."""
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        if request.query_params.get("raise") == "unauthorized":
+            raise errors.Unauthorized()
+        return bool(request.user and request.user.is_authenticated)
+
+
 class SessionFirstView(APIView):
     """DRF's default authentication order: SessionAuthentication gives no challenge."""
 
     authentication_classes = [SessionAuthentication, BasicAuthentication]
-    permission_classes = [IsAuthenticated]
+    permission_classes = [RefusesAnonymously]
 
     def get(self, request: Request) -> Response:
         return Response({"ok": True})
@@ -56,7 +66,7 @@ class SessionFirstView(APIView):
 
 class BasicFirstView(APIView):
     authentication_classes = [BasicAuthentication]
-    permission_classes = [IsAuthenticated]
+    permission_classes = [RefusesAnonymously]
 
     def get(self, request: Request) -> Response:
         return Response({"ok": True})
