@@ -113,8 +113,9 @@ _INTRO = """\
 Every error answer carries one of these codes in `error.code`. A code never changes its
 meaning or its HTTP status, and is never sent with another status; new codes may be added.
 `HTTP_ERROR` alone has no status of its own: it answers an error whose status no other code
-stands for (another package's 418, 451 or 504) and is sent with that status. With `APIERRORS["DOCS_URL"]` set to
-this page's URL, each envelope's `docUrl` links to its code's entry below.
+stands for (another package's 418, 451 or 504) and is sent with that status.
+With `APIERRORS["DOCS_URL"]` set to this page's URL, each envelope's `docUrl` links to its
+code's entry below.
 The examples show the body with its optional members where the code usually has them.
 
 | Code | Status | Raised when |
@@ -128,7 +129,8 @@ ANY_STATUS = "any"
 def status_label(error_class: type[errors.ApiError]) -> str:
     """The status column of a code: its status, ``any`` for HTTP_ERROR."""
     entry = codes.CATALOGUE.get(str(error_class.default_code))
-    if entry is not None and entry.any_status and error_class is errors.find_class(entry.code):
+    own = entry is not None and error_class is errors.find_class(entry.code)
+    if own and entry is not None and entry.any_status:
         return ANY_STATUS
     return str(int(error_class.status_code))
 

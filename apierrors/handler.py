@@ -13,8 +13,8 @@ To change a step, subclass ``ExceptionHandler``, override the step and point
 from __future__ import annotations
 
 import logging
-from functools import lru_cache
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any, cast
 
 from django.core.exceptions import (
@@ -231,7 +231,7 @@ class ExceptionHandler:
             return errors.ValidationError(self.kept_message(exc) or _PARSE_ERROR, status=400)
         if isinstance(exc, drf.Throttled):
             return errors.RateLimitExceeded(
-                self.kept_message(exc), retry_after=retry_after_seconds(exc.wait)
+                self.kept_message(exc), retry_after=retry_after_seconds(getattr(exc, "wait", None))
             )
         if isinstance(exc, drf.NotAuthenticated | drf.AuthenticationFailed):
             auth_header = getattr(exc, "auth_header", None)
@@ -271,9 +271,7 @@ class ExceptionHandler:
         for quoting in self.request_quoting_types:
             if isinstance(exc, quoting) and _is_default(quoting, message):
                 return None
-        if isinstance(exc, drf.Throttled) and message.startswith(
-            str(drf.Throttled.default_detail)
-        ):
+        if isinstance(exc, drf.Throttled) and message.startswith(str(drf.Throttled.default_detail)):
             return None
         if isinstance(exc, drf.ParseError) and message.startswith(_MULTIPART_PREFIX):
             return None  # Django's multipart messages quote the boundary and Content-Type
@@ -343,12 +341,12 @@ class ExceptionHandler:
         """
         code, message, details = envelope.validation(detail)
         error_class = errors.find_class(code)
-        if status is not None and status != drf.ValidationError.status_code:
-            if error_class is None or int(error_class.status_code) != status:
-                entry = entry_for_status(status)
-                if len(details) != 1:
-                    message = str(entry.message)
-                return errors.class_for_code(entry.code)(message, details=details, status=status)
+        own_status = status not in (None, drf.ValidationError.status_code)
+        if own_status and (error_class is None or int(error_class.status_code) != status):
+            entry = entry_for_status(int(status or 0))
+            if len(details) != 1:
+                message = str(entry.message)
+            return errors.class_for_code(entry.code)(message, details=details, status=status)
         if error_class is None:  # a FIELD_CODES value that no class declares
             return errors.ValidationError(message, details=details, code=code)
         return error_class(message, details=details)
@@ -375,7 +373,7 @@ class ExceptionHandler:
         """Log with the traceback and send ``got_request_exception`` (Sentry, ADMINS mail)."""
         logger.error(
             "Internal Server Error: %s",
-            request.path if request is not None else "-",
+            printable(request.path) if request is not None else "-",
             exc_info=(type(exc), exc, exc.__traceback__),
             extra={"status_code": 500, "request": request},
         )
@@ -455,6 +453,14 @@ class ExceptionHandler:
         if isinstance(request, Request):
             return request._request
         return request
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters escaped (``\\n``, ``\\x1b``), so that a path cannot
+    forge a log line or a terminal sequence."""
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
 
 
 def mark(response: HttpResponse, *, logged: bool = False) -> None:

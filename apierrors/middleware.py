@@ -31,6 +31,11 @@ from apierrors.request_id import accept_or_generate, current_request_id
 _KEPT_HEADERS = ("Allow", "WWW-Authenticate", "Retry-After", "Vary")
 
 
+def is_excluded(request: HttpRequest) -> bool:
+    """Whether ``APIERRORS["EXCLUDE_PATHS"]`` leaves ``request``'s error pages to Django."""
+    return any(re.search(pattern, request.path_info) for pattern in conf.EXCLUDE_PATHS)
+
+
 class APIErrorsMiddleware:
     """Request ids, rate-limit headers and envelopes for errors that bypass DRF.
 
@@ -106,7 +111,7 @@ class APIErrorsMiddleware:
         return response
 
     def is_excluded(self, request: HttpRequest) -> bool:
-        return any(re.search(pattern, request.path_info) for pattern in conf.EXCLUDE_PATHS)
+        return is_excluded(request)
 
     def should_rewrite(self, request: HttpRequest, response: HttpResponseBase) -> bool:
         """Replace error responses that are not JSON, outside ``EXCLUDE_PATHS``.

@@ -127,7 +127,6 @@ def test_same_code_same_status_is_fine():
     assert checks.check_duplicate_codes() == []
 
 
-
 def test_w002_first_authenticator_without_header(settings):
     settings.REST_FRAMEWORK = {
         "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"]
@@ -142,8 +141,7 @@ def test_w002_fires_on_drf_default_authentication_when_unset(settings):
     settings.REST_FRAMEWORK = {}
     messages = checks.check_authenticate_header()
     assert any(
-        "SessionAuthentication" in message.msg
-        and "DEFAULT_AUTHENTICATION_CLASSES" in message.msg
+        "SessionAuthentication" in message.msg and "DEFAULT_AUTHENTICATION_CLASSES" in message.msg
         for message in messages
     )
 

@@ -117,9 +117,7 @@ STANDING_FOR_STATUS = {
 
 
 def test_only_http_error_is_sent_with_any_status():
-    assert [entry.code for entry in codes.CATALOGUE.values() if entry.any_status] == [
-        "HTTP_ERROR"
-    ]
+    assert [entry.code for entry in codes.CATALOGUE.values() if entry.any_status] == ["HTTP_ERROR"]
 
 
 def test_entry_for_status():

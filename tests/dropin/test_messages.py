@@ -37,8 +37,18 @@ def test_the_nested_too_deeply_message_of_apierrors_parser_is_kept(api_client):
     [
         ("parse_error", 400, "VALIDATION_ERROR", "The signature block is missing."),
         ("not_acceptable", 406, "NOT_ACCEPTABLE", "Invalid version in Accept header."),
-        ("not_acceptable_default", 406, "NOT_ACCEPTABLE", "Could not satisfy the request Accept header."),
-        ("throttled", 429, "RATE_LIMIT_EXCEEDED", "Export quota used up. Expected available in 30 seconds."),
+        (
+            "not_acceptable_default",
+            406,
+            "NOT_ACCEPTABLE",
+            "Could not satisfy the request Accept header.",
+        ),
+        (
+            "throttled",
+            429,
+            "RATE_LIMIT_EXCEEDED",
+            "Export quota used up. Expected available in 30 seconds.",
+        ),
         ("method_not_allowed_own", 405, "METHOD_NOT_ALLOWED", "Campaigns are final."),
         ("gone", 410, "GONE", "This campaign was archived."),
         ("teapot", 418, "HTTP_ERROR", "No coffee here."),
@@ -58,7 +68,11 @@ def test_messages_the_project_or_drf_wrote_are_kept(api_client, name, status, co
 )
 def test_drf_messages_that_quote_the_request_are_replaced(api_client, name, entry):
     status, error = error_of(api_client, name)
-    assert (status, error["code"], error["message"]) == (entry.status, entry.code, str(entry.message))
+    assert (status, error["code"], error["message"]) == (
+        entry.status,
+        entry.code,
+        str(entry.message),
+    )
 
 
 def test_drf_default_throttled_message_is_the_contract_sentence(api_client):
@@ -99,7 +113,9 @@ def test_a_validation_error_subclass_keeps_its_status(api_client, name, status, 
     assert error["details"]
 
 
-@pytest.mark.parametrize("name", ["gone", "teapot", "unavailable", "validation_402", "validation_409", "dict_detail"])
+@pytest.mark.parametrize(
+    "name", ["gone", "teapot", "unavailable", "validation_402", "validation_409", "dict_detail"]
+)
 def test_a_code_is_never_sent_with_a_foreign_status(api_client, name):
     status, error = error_of(api_client, name)
     entry = codes.CATALOGUE[error["code"]]
