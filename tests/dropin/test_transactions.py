@@ -49,3 +49,28 @@ def test_atomic_requests_still_roll_back(api_client, settings):
         connections["default"].settings_dict["ATOMIC_REQUESTS"] = False
     assert response.status_code == 409
     assert not Thing.objects.exists()
+
+
+@pytest.mark.parametrize("failure", ["runtime", "integrity"])
+def test_a_view_atomic_block_inside_atomic_requests_rolls_back(api_client, failure):
+    from django.db import connections
+
+    connections["default"].settings_dict["ATOMIC_REQUESTS"] = True
+    try:
+        response = api_client.post(f"/t/dropin/atomic/{failure}/")
+    finally:
+        connections["default"].settings_dict["ATOMIC_REQUESTS"] = False
+    assert response.status_code == FAILURES[failure]
+    assert not Thing.objects.exists()
+
+
+def test_a_transaction_open_before_the_request_is_not_rolled_back(api_client):
+    # A test's (or a caller's) own transaction is not the request's: it stays usable.
+    from django.db import transaction
+
+    with transaction.atomic():
+        Thing.objects.create(name="before-the-request")
+        response = api_client.post("/t/dropin/atomic/runtime/")
+        assert response.status_code == 500
+        assert list(Thing.objects.values_list("name", flat=True)) == ["before-the-request"]
+    assert Thing.objects.filter(name="before-the-request").exists()
