@@ -161,6 +161,27 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "Throttling",
+        "THROTTLE_STORE",
+        None,
+        _rule(
+            lambda value: value is None or (isinstance(value, str) and "://" in value),
+            'None or a store URI ("redis://host:6379/0")',
+        ),
+        "a store URI (`redis://`, `rediss://`, `redis+sentinel://`...) the throttles use "
+        "instead of `THROTTLE_CACHE`'s store",
+    ),
+    Setting(
+        "Throttling",
+        "THROTTLE_STORE_TIMEOUT",
+        0.25,
+        _rule(
+            lambda value: value is None or (_non_negative_number(value) and value != 0),
+            "seconds, > 0, or None",
+        ),
+        "socket timeouts (seconds) of the Redis stores' own connections; `None` keeps the cache's",
+    ),
+    Setting(
+        "Throttling",
         "THROTTLE_ALGORITHM",
         "fixed_window",
         _algorithm,
@@ -332,6 +353,15 @@ class Settings:
     @property
     def THROTTLE_CACHE(self) -> str:
         return cast(str, self.get("THROTTLE_CACHE"))
+
+    @property
+    def THROTTLE_STORE(self) -> str | None:
+        return cast("str | None", self.get("THROTTLE_STORE"))
+
+    @property
+    def THROTTLE_STORE_TIMEOUT(self) -> float | None:
+        value = self.get("THROTTLE_STORE_TIMEOUT")
+        return None if value is None else float(value)
 
     @property
     def THROTTLE_ALGORITHM(self) -> str:

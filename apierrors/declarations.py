@@ -25,7 +25,7 @@ _Decorated = TypeVar("_Decorated")
 Raisable = type[errors.ApiError] | codes.ErrorCode
 
 
-def _error_class(item: Raisable) -> type[errors.ApiError]:
+def _error_class(item: object) -> type[errors.ApiError]:
     if isinstance(item, codes.ErrorCode):
         return errors.class_for_code(item.code)
     if isinstance(item, type) and issubclass(item, errors.ApiError):

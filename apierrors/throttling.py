@@ -26,7 +26,7 @@ from django.core.exceptions import ImproperlyConfigured
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
-from apierrors.conf import conf
+from apierrors import signals
 from apierrors.exceptions import ServiceUnavailable
 from apierrors.ratelimit import get_store, headers
 from apierrors.ratelimit.base import (
@@ -73,7 +73,10 @@ class RateLimitThrottle(BaseThrottle):
       ``"10/5m"``); several rates are checked together and consumed all or none;
     - ``algorithm``: ``"fixed_window"`` or ``"gcra"`` (default: ``THROTTLE_ALGORITHM``);
     - ``burst``: for GCRA, how many requests may come at once (default: each rate's count);
-    - ``cache_alias``: the cache holding the state (default: ``THROTTLE_CACHE``);
+    - ``store``: a store URI (``"redis://host:6379/0"``) holding the state, ahead of
+      everything below (default: ``THROTTLE_STORE``);
+    - ``cache_alias``: the cache holding the state (default: ``THROTTLE_STORE`` when set,
+      else ``THROTTLE_CACHE``);
     - ``cache_format``: how ``scope`` and the client's ident make the key;
     - ``timer``: a clock returning seconds, for tests; ``None`` (the default) uses the
       store's clock (Redis's ``TIME``), so the app servers' clocks do not matter.
@@ -86,6 +89,7 @@ class RateLimitThrottle(BaseThrottle):
     rates: Sequence[str] | None = None
     algorithm: str | None = None
     burst: int | None = None
+    store: str | None = None
     cache_alias: str | None = None
     cache_format = "throttle_%(scope)s_%(ident)s"
     timer: Callable[[], float] | None = None
@@ -132,7 +136,10 @@ class RateLimitThrottle(BaseThrottle):
         return plan_for(rates, self.algorithm or settings.algorithm, self.burst, settings.prefix)
 
     def get_store(self) -> Store:
-        return get_store(self.cache_alias or current().cache)
+        """The store of ``store``, else ``cache_alias``, else ``THROTTLE_STORE``, else
+        ``THROTTLE_CACHE``."""
+        settings = current()
+        return get_store(self.store or self.cache_alias or settings.store or settings.cache)
 
     def get_ident(self, request: Request | HttpRequest) -> str:
         """The anonymous client's address (see ``apierrors.ratelimit.identity``)."""
@@ -149,11 +156,16 @@ class RateLimitThrottle(BaseThrottle):
             return True
         store = self.get_store()
         timer = self.timer
+        started = signals.listening()
         try:
             result = store.check(self.key, plan, None if timer is None else micros(timer()))
         except StoreUnavailable as exc:
+            signals.send_throttle_decision(
+                self, request, store, started, fail_open=current().fail_open
+            )
             return self.store_unavailable(store, exc)
         decision = Decision(result)
+        signals.send_throttle_decision(self, request, store, started, plan, decision)
         self.plan, self.result, self.decision = plan, result, decision
         if current().headers:
             self.record_headers(getattr(request, "_request", request), plan, decision)
@@ -168,7 +180,7 @@ class RateLimitThrottle(BaseThrottle):
 
     def store_unavailable(self, store: Store, exc: StoreUnavailable) -> bool:
         """The store failed: let the request through (``FAIL_OPEN``) or answer 503."""
-        fail_open = conf.FAIL_OPEN
+        fail_open = current().fail_open
         count = store.outage_log.due()
         if count is not None:
             logger.warning(
@@ -183,7 +195,7 @@ class RateLimitThrottle(BaseThrottle):
             )
         if fail_open:
             return True
-        raise ServiceUnavailable(retry_after=retry_after_seconds(conf.BREAKER_COOLDOWN))
+        raise ServiceUnavailable(retry_after=retry_after_seconds(current().breaker_cooldown))
 
     def policy_label(self) -> str:
         """How the IETF ``RateLimit-Policy`` field names this throttle's policies."""

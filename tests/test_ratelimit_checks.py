@@ -10,7 +10,7 @@ from apierrors import ratelimit
 from apierrors.checks import check_settings
 from apierrors.ratelimit import Store, checks
 from apierrors.throttling import ScopedRateLimitThrottle, UserRateLimitThrottle
-from tests.throttle_app.helpers import redis_cache, use_cache
+from tests.throttle_app.helpers import use_cache
 
 # This module doubles as a URLconf without views, for "no throttles in use".
 urlpatterns: list[object] = []
@@ -170,13 +170,40 @@ def test_w101_cache_private_to_a_process_outside_debug(settings, backend):
     assert checks.check_throttle_caches() == []
 
 
-def test_w102_backend_without_atomic_checks(settings, tmp_path):
+@pytest.mark.parametrize(
+    "backend",
+    [
+        "django.core.cache.backends.filebased.FileBasedCache",
+        "django.core.cache.backends.db.DatabaseCache",
+        "django.core.cache.backends.memcached.PyMemcacheCache",
+        "django.core.cache.backends.memcached.PyLibMCCache",
+    ],
+)
+def test_e105_shared_backend_without_atomic_checks_is_an_error(settings, tmp_path, backend):
     use_throttles(settings, "AnyUser")
-    use_cache(
-        settings,
-        {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": tmp_path},
-    )
-    assert ids(checks.check_throttle_caches()) == ["apierrors.W102"]
+    location = str(tmp_path) if "filebased" in backend else "127.0.0.1:11211"
+    if "db." in backend:
+        location = "throttles"
+    use_cache(settings, {"BACKEND": backend, "LOCATION": location})
+    messages = checks.check_throttle_caches()
+    assert ids(messages) == ["apierrors.E105"]
+    assert messages[0].level == django_checks.ERROR
+    assert "not exact" in messages[0].msg
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://h:1/0"},
+        {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": "redis://h:1/0"},
+    ],
+)
+def test_redis_caches_pass_even_without_socket_timeouts(settings, config):
+    # The store's own connections carry THROTTLE_STORE_TIMEOUT whatever the cache sets.
+    use_throttles(settings, "AnyUser")
+    use_cache(settings, config)
+    settings.DEBUG = False
+    assert checks.check_throttle_caches() == []
 
 
 def test_w103_headers_without_middleware(settings):
@@ -187,15 +214,35 @@ def test_w103_headers_without_middleware(settings):
     assert checks.check_rate_limit_headers() == []
 
 
-def test_w104_redis_without_socket_timeouts(settings):
+def test_e106_store_uri_with_a_scheme_no_store_serves(settings):
     use_throttles(settings, "AnyUser")
-    config = redis_cache("redis://127.0.0.1:1/0")
-    config["OPTIONS"] = {}
-    use_cache(settings, config)
+    settings.APIERRORS = {**settings.APIERRORS, "THROTTLE_STORE": "mongodb://u:s3cret@h/db"}
     messages = checks.check_throttle_caches()
-    assert ids(messages) == ["apierrors.W104"]
-    assert "SOCKET_CONNECT_TIMEOUT or SOCKET_TIMEOUT" in messages[0].msg
-    use_cache(settings, redis_cache("redis://127.0.0.1:1/0"))
+    assert ids(messages) == ["apierrors.E106"]
+    assert "'mongodb'" in messages[0].msg
+    assert "s3cret" not in messages[0].msg
+    assert "redis+sentinel" in messages[0].hint
+    for uri in ("redis://:s3cret@h:6379/0", "rediss://h/0", "redis+sentinel://h:26379/svc"):
+        settings.APIERRORS = {**settings.APIERRORS, "THROTTLE_STORE": uri}
+        assert checks.check_throttle_caches() == []
+
+
+def test_e106_accepts_any_registered_scheme(settings, own_store_classes):
+    use_throttles(settings, "AnyUser")
+    settings.APIERRORS = {**settings.APIERRORS, "THROTTLE_STORE": "valkey+cluster://h:7000"}
+    assert ids(checks.check_throttle_caches()) == ["apierrors.E106"]
+    ratelimit.register_store(f"{THIS}.ClusterLikeStore")
+    assert checks.check_throttle_caches() == []
+
+
+def test_a_store_uri_wins_over_the_cache(settings, tmp_path):
+    use_throttles(settings, "AnyUser")
+    use_cache(
+        settings,
+        {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": tmp_path},
+    )
+    assert ids(checks.check_throttle_caches()) == ["apierrors.E105"]
+    settings.APIERRORS = {**settings.APIERRORS, "THROTTLE_STORE": "redis://h:6379/0"}
     assert checks.check_throttle_caches() == []
 
 
@@ -227,12 +274,20 @@ class SharedLocMemStore(Store):
     backends = ("django.core.cache.backends.locmem.LocMemCache",)
 
 
+class ClusterLikeStore(Store):
+    """A store another package registers for a scheme of its own."""
+
+    shared = True
+    atomic = True
+    schemes = ("valkey+cluster",)
+
+
 @pytest.fixture
 def own_store_classes(monkeypatch):
     monkeypatch.setattr(ratelimit, "STORE_CLASSES", list(ratelimit.STORE_CLASSES))
 
 
-def test_w102_asks_the_store_class_not_the_backend(settings, tmp_path, own_store_classes):
+def test_e105_asks_the_store_class_not_the_backend(settings, tmp_path, own_store_classes):
     use_throttles(settings, "AnyUser")
     use_cache(
         settings,
@@ -247,4 +302,4 @@ def test_w101_not_for_a_shared_store_over_locmem(settings, own_store_classes):
     use_cache(settings, {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"})
     settings.DEBUG = False
     ratelimit.register_store(f"{THIS}.SharedLocMemStore")
-    assert ids(checks.check_throttle_caches()) == ["apierrors.W102"]
+    assert ids(checks.check_throttle_caches()) == ["apierrors.E105"]

@@ -6,7 +6,8 @@ runs a plan against the state of one client (``tag``) and returns the algorithm'
 result (see ``apierrors.ratelimit.algorithms``); a ``Decision`` reads that result.
 
 ``Store`` is the extension point: a store is one subclass that names the cache backends
-it serves, declares its own error types and implements ``run``. The base class owns what
+(``backends``) or the URI schemes (``schemes``, made by ``from_uri``) it serves, declares
+its own error types and implements ``run``. The base class owns what
 every store needs around the call: the circuit breaker and turning the store's errors
 into ``StoreUnavailable``.
 """
@@ -178,7 +179,7 @@ def _decisive(result: Result, allowed: bool) -> int:
 
 
 class Store:
-    """Where rate-limit state lives, for one cache alias. Subclass it and override ``run``.
+    """Where rate-limit state lives, for one cache alias or URI. Subclass it, override ``run``.
 
     ``check`` runs ``plan`` for the client ``tag`` at ``now`` (microseconds; ``None`` means
     the store's own clock) in one atomic step and returns the algorithm's result. It calls
@@ -186,7 +187,9 @@ class Store:
     into ``StoreUnavailable``, counting them for the breaker.
 
     A store serves the caches whose backend class (or a base class of it) is named in
-    ``backends``; ``apierrors.ratelimit.register_store`` makes it known. Its module
+    ``backends`` (made by ``Store(alias)``), and the URIs whose scheme is named in
+    ``schemes`` (made by ``from_uri``); ``apierrors.ratelimit.register_store`` makes it
+    known. Its module
     imports the store's driver only when a store is made (in ``__init__``), so that
     finding the store of a cache never imports the driver of another.
     """
@@ -205,14 +208,24 @@ class Store:
 
     def __init__(self, alias: str) -> None:
         self.alias = alias
+        """The cache alias, or the URI without its password (for messages)."""
         self.outage_log = OutageLog()
         self.breaker = CircuitBreaker()
+
+    @classmethod
+    def from_uri(cls, uri: str) -> Store:
+        """The store for ``uri``, whose scheme is one of ``schemes``.
+
+        Connect lazily: what fails here is a configuration error (a URI that does not
+        parse, a driver that does not import), retried later with a backoff.
+        """
+        raise NotImplementedError(f"{cls.__qualname__} is not made from a URI")
 
     def check(self, tag: str, plan: Plan, now: int | None = None) -> Result:
         """``run``, behind the circuit breaker; raises ``StoreUnavailable``."""
         breaker = self.breaker
         if breaker.open_until is not None and not breaker.allow():
-            raise StoreUnavailable(f"circuit breaker open for cache {self.alias!r}")
+            raise StoreUnavailable(f"circuit breaker open for {self.alias!r}")
         try:
             result = self.run(tag, plan, now)
         except self.errors as exc:

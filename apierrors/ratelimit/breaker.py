@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from apierrors.conf import conf
+from apierrors.ratelimit.config import current
 
 
 class CircuitBreaker:
@@ -36,13 +36,14 @@ class CircuitBreaker:
         if self.open_until is None:
             return True
         with self._lock:
-            if self.open_until is None:
+            open_until = self.open_until  # another thread may have closed it meanwhile
+            if open_until is None:
                 return True
             now = self.clock()
-            if now < self.open_until:
+            if now < open_until:
                 return False
             # The trial call: every other caller keeps failing fast until it reports back.
-            self.open_until = now + conf.BREAKER_COOLDOWN
+            self.open_until = now + current().breaker_cooldown
             return True
 
     def success(self) -> None:
@@ -52,11 +53,11 @@ class CircuitBreaker:
                 self.open_until = None
 
     def failure(self) -> None:
-        threshold = conf.BREAKER_FAILURES
+        threshold = current().breaker_failures
         with self._lock:
             self.failures += 1
             if threshold and self.failures >= threshold:
-                self.open_until = self.clock() + conf.BREAKER_COOLDOWN
+                self.open_until = self.clock() + current().breaker_cooldown
 
 
 class OutageLog:
@@ -77,5 +78,5 @@ class OutageLog:
                 self.suppressed += 1
                 return None
             count, self.suppressed = self.suppressed + 1, 0
-            self.next_at = now + conf.OUTAGE_LOG_INTERVAL
+            self.next_at = now + current().outage_log_interval
             return count

@@ -4,12 +4,12 @@ They look at the throttles a project uses: ``DEFAULT_THROTTLE_CLASSES`` and the
 ``throttle_classes`` of every view in the URLconf (a view that builds its throttles in
 ``get_throttles()`` is not seen). What a throttle cache can promise is asked of the store
 class that serves it (``apierrors.ratelimit.store_class_for``): whether its state is
-shared by every process, and whether one check is atomic across them.
+shared by every process, and whether one check is atomic across them. A store named by
+URI must have a scheme some registered store class serves.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -18,6 +18,7 @@ from django.core import checks
 
 from apierrors.checks import MIDDLEWARE_PATH, CheckResult, middleware_position
 from apierrors.conf import BY_NAME, conf
+from apierrors.ratelimit.uri import is_uri, redact, scheme
 
 
 def _view_classes(patterns: Sequence[Any]) -> list[type]:
@@ -154,87 +155,99 @@ def check_throttle_caches(**kwargs: Any) -> CheckResult:
     if not used:
         return []
     caches = getattr(settings, "CACHES", None) or {}
-    aliases = dict.fromkeys(
-        getattr(cls, "cache_alias", None) or conf.THROTTLE_CACHE for cls, _view in used
+    names = dict.fromkeys(
+        getattr(cls, "store", None)
+        or getattr(cls, "cache_alias", None)
+        or conf.THROTTLE_STORE
+        or conf.THROTTLE_CACHE
+        for cls, _view in used
     )
     messages: CheckResult = []
-    for alias in aliases:
-        config = caches.get(alias)
+    for name in names:
+        if is_uri(name):
+            messages += _check_store_uri(name)
+            continue
+        config = caches.get(name)
         if config is None:
             messages.append(
                 checks.Error(
-                    f"The throttles' cache {alias!r} is not in CACHES.",
+                    f"The throttles' cache {name!r} is not in CACHES.",
                     hint="Add it to CACHES, or point APIERRORS['THROTTLE_CACHE'] at one.",
                     id="apierrors.E102",
                 )
             )
             continue
-        messages += _check_throttle_store(alias, config)
+        messages += _check_throttle_store(name, config)
     return messages
 
 
-def _check_throttle_store(alias: str, config: Mapping[str, Any]) -> CheckResult:
-    from django.core.cache import InvalidCacheBackendError, caches
-    from django.core.cache.backends.dummy import DummyCache
-    from django.core.cache.backends.locmem import LocMemCache
-
-    from apierrors.ratelimit import store_class_for
+def _check_store_uri(uri: str) -> CheckResult:
+    from apierrors.ratelimit import known_schemes, store_class_for_uri
 
     try:
-        store = store_class_for(alias)
-        cache = caches[alias]
-    except (InvalidCacheBackendError, ImportError, LookupError):
-        return []  # a backend that does not load fails loudly on first use
+        store_class_for_uri(uri)
+    except (ImportError, LookupError):
+        return [
+            checks.Error(
+                f"The throttles' store {redact(uri)!r} has the scheme {scheme(uri)!r}, which "
+                "no rate-limit store serves.",
+                hint="Known schemes: " + ", ".join(known_schemes()) + ".",
+                id="apierrors.E106",
+            )
+        ]
+    return []
+
+
+def _check_throttle_store(alias: str, config: Mapping[str, Any]) -> CheckResult:
+    from django.core.cache.backends.dummy import DummyCache
+    from django.core.cache.backends.locmem import LocMemCache
+    from django.utils.module_loading import import_string
+
+    from apierrors.ratelimit import store_class_for_backend
+
     backend = str(config.get("BACKEND", ""))
+    try:
+        # The class, not an instance: a memcached backend without its driver still counts.
+        backend_class = import_string(backend)
+        store = store_class_for_backend(backend_class, alias)
+    except (ImportError, LookupError):
+        return []  # a backend that does not load fails loudly on first use
     # A store that is not shared itself keeps its state in the cache, so the state is as
     # shared as the cache: private to the process for these two, shared (if not atomic)
     # for the others (file, database, memcached).
-    if not store.shared and isinstance(cache, LocMemCache | DummyCache):
+    if not store.shared and issubclass(backend_class, LocMemCache | DummyCache):
         if settings.DEBUG:
             return []
-        what = "keeps nothing" if isinstance(cache, DummyCache) else "is private to each process"
+        what = (
+            "keeps nothing"
+            if issubclass(backend_class, DummyCache)
+            else "is private to each process"
+        )
         return [
             checks.Warning(
                 f"The throttles' cache {alias!r} ({backend.rsplit('.', 1)[-1]}) {what}: "
                 "with several worker processes, the limits do not hold.",
-                hint="Use a django-redis cache for the throttles (APIERRORS['THROTTLE_CACHE']).",
+                hint=HINT,
                 id="apierrors.W101",
             )
         ]
     if not (store.shared and store.atomic):
         return [
-            checks.Warning(
+            checks.Error(
                 f"The throttles' cache {alias!r} ({backend}) cannot run a check atomically "
-                "across processes: concurrent requests can exceed the limits.",
-                hint="Use a django-redis cache for the throttles (APIERRORS['THROTTLE_CACHE']).",
-                id="apierrors.W102",
+                "across processes: the limits are not exact there, concurrent requests "
+                "exceed them, and short windows may not be counted at all.",
+                hint=HINT,
+                id="apierrors.E105",
             )
         ]
-    if not _is_redis_store(store):
-        return []
-    options = config.get("OPTIONS") or {}
-    missing = [
-        name for name in ("SOCKET_CONNECT_TIMEOUT", "SOCKET_TIMEOUT") if not options.get(name)
-    ]
-    if not missing:
-        return []
-    return [
-        checks.Warning(
-            f"The throttles' cache {alias!r} sets no {' or '.join(missing)}: while Redis "
-            "hangs, each request waits for the operating system's timeout before the "
-            "outage policy applies.",
-            hint='Set short ones in its OPTIONS, e.g. "SOCKET_CONNECT_TIMEOUT": 0.25, '
-            '"SOCKET_TIMEOUT": 0.25.',
-            id="apierrors.W104",
-        )
-    ]
+    return []
 
 
-def _is_redis_store(store: type) -> bool:
-    """Whether ``store`` talks to django-redis (its module is loaded once it serves a cache,
-    and is not imported here, so that redis-py stays optional)."""
-    module = sys.modules.get("apierrors.ratelimit.redis")
-    return module is not None and issubclass(store, module.RedisStore)
+HINT = (
+    "Use a Redis cache for the throttles (django-redis or Django's RedisCache, "
+    "APIERRORS['THROTTLE_CACHE']), or a store URI (APIERRORS['THROTTLE_STORE'])."
+)
 
 
 def check_rate_limit_headers(**kwargs: Any) -> CheckResult:

@@ -20,6 +20,8 @@ from apierrors.conf import conf
 @dataclass(frozen=True)
 class ThrottleSettings:
     cache: str
+    store: str | None
+    store_timeout: float | None
     algorithm: str
     prefix: str
     fail_open: bool
@@ -34,6 +36,8 @@ class ThrottleSettings:
 
 FIELDS: dict[str, str] = {
     "cache": "THROTTLE_CACHE",
+    "store": "THROTTLE_STORE",
+    "store_timeout": "THROTTLE_STORE_TIMEOUT",
     "algorithm": "THROTTLE_ALGORITHM",
     "prefix": "THROTTLE_KEY_PREFIX",
     "fail_open": "FAIL_OPEN",

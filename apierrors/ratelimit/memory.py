@@ -9,6 +9,7 @@ quota (the system check ``apierrors.W101`` says so outside ``DEBUG``).
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 
@@ -41,5 +42,7 @@ class MemoryStore(Store):
             )
             if writes is not None:
                 for key, (state, ttl_ms) in zip(keys, writes, strict=True):
-                    cache.set(key, state, timeout=(ttl_ms + slack) / 1000)
+                    # Whole seconds, rounded up: backends that truncate a timeout (Redis,
+                    # memcached) would drop a state due to expire in under a second.
+                    cache.set(key, state, timeout=math.ceil((ttl_ms + slack) / 1000))
         return result

@@ -1,70 +1,94 @@
-"""The Redis store: one Lua script call per check, through django-redis.
+"""The Redis stores: one Lua script call per check, on connections of the store's own.
 
-Each check is one ``EVALSHA`` of the algorithm's script (registered with redis-py's
-``register_script``, which computes its SHA; after ``NOSCRIPT``, e.g. after a restart, a
-failover or ``SCRIPT FLUSH``, the script is loaded again and run once more). The script
-reads the time from Redis's own ``TIME`` unless the throttle injects a clock, checks every
-rate of the throttle and writes only when all allow. The keys of one check share a hash
-tag, so that they live on one server:
+Each check is one ``EVALSHA`` of the algorithm's script (its SHA computed here; after
+``NOSCRIPT``, e.g. after a restart, a failover or ``SCRIPT FLUSH``, the script is loaded
+again and run once more). The script reads the time from Redis's own ``TIME`` unless the
+throttle injects a clock, checks every rate of the throttle and writes only when all
+allow. The keys of one check share a hash tag, so that they live on one server.
 
-- ``DefaultClient`` (one server, or a primary with replicas): the primary, from
-  ``django_redis.get_redis_connection(alias, write=True)``;
-- ``SentinelClient``: the same call gives the primary the sentinels currently name;
-- ``ShardClient``: the server that django-redis's hash ring gives the hash tag, which is
-  the server its own ``cache.get("...{tag}...")`` would use.
+``RedisScriptStore`` is the part every Redis source shares: it runs the scripts over
+``Connections`` to one server, made from any redis-py connection pool's settings with the
+socket timeouts of ``THROTTLE_STORE_TIMEOUT``. Each source is one subclass that finds the
+pool of the server to write to:
 
-Checks run on connections of the store's own (see ``Connections``). The store declares
-redis-py's errors as its own, so ``Store.check`` turns them into ``StoreUnavailable`` and
-counts them for the circuit breaker. redis-py and django-redis are imported only when a
-store is made: finding the store of another cache never imports them.
+- ``RedisStore``: a django-redis cache. ``DefaultClient`` (one server, or a primary with
+  replicas): the primary, from ``django_redis.get_redis_connection(alias, write=True)``;
+  ``SentinelClient``: the same call gives the primary the sentinels currently name;
+  ``ShardClient``: the server that django-redis's hash ring gives the hash tag, which is
+  the server its own ``cache.get("...{tag}...")`` would use;
+- ``RedisCacheStore`` (``apierrors.ratelimit.rediscache``): Django's own ``RedisCache``;
+- ``RedisURIStore`` and ``RedisSentinelStore`` (``apierrors.ratelimit.redis_uri``): a
+  store named by URI in ``THROTTLE_STORE``.
+
+The stores declare redis-py's errors as their own, so ``Store.check`` turns them into
+``StoreUnavailable`` and counts them for the circuit breaker. redis-py and django-redis
+are imported only when a store is made: finding the store of another cache never
+imports them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import weakref
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from django.core.cache import caches
 
 from apierrors.ratelimit.base import Plan, Result, Store
+from apierrors.ratelimit.config import current
 
-if TYPE_CHECKING:
-    from redis import Redis
-    from redis.commands.core import Script
+
+class LuaScript:
+    """A script and its SHA1, by which ``EVALSHA`` calls it."""
+
+    __slots__ = ("script", "sha")
+
+    def __init__(self, script: str) -> None:
+        self.script = script
+        self.sha = hashlib.sha1(script.encode(), usedforsecurity=False).hexdigest()
 
 
 class Connections:
     """Connections to one Redis server, kept for the store's own use.
 
     A check borrows an idle connection (or opens one), runs its script and gives the
-    connection back. The connections are made exactly as the django-redis pool makes
-    them (its ``connection_class`` and ``connection_kwargs``: address, database,
-    password, socket timeouts, Sentinel discovery), but are not borrowed through the
-    pool, whose bookkeeping per command (locking, observability hooks and a ``poll``
-    for stale data) costs a third of a round trip. A connection that fails is dropped;
-    a forked child starts with none of its parent's.
+    connection back. The connections are made as a redis-py pool makes them (its
+    ``connection_class`` and ``connection_kwargs``: address, database, password, TLS,
+    Sentinel discovery) but with the store's own socket timeouts (``timeout``, the
+    ``THROTTLE_STORE_TIMEOUT`` setting) and no retries of redis-py's, so a frozen server
+    costs one timeout whatever the pool's own settings. They are not borrowed through
+    the pool, whose bookkeeping per command (locking, observability hooks and a ``poll``
+    for stale data) costs a third of a round trip. A connection that fails is dropped; a
+    forked child starts with none of its parent's.
     """
 
-    def __init__(self, client: Redis) -> None:
+    def __init__(self, pool: Any, timeout: float | None) -> None:
         from redis import exceptions
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
 
         # Named in `except` clauses, which look them up only when an error is raised.
         self.connection_error = exceptions.ConnectionError
         self.response_error = exceptions.ResponseError
         self.noscript_error = exceptions.NoScriptError
-        self.pool: Any = client.connection_pool
+        self.connection_class: Any = pool.connection_class
+        kwargs: dict[str, Any] = dict(pool.connection_kwargs)
+        if timeout is not None:
+            kwargs["socket_timeout"] = kwargs["socket_connect_timeout"] = timeout
+        kwargs["retry"] = Retry(NoBackoff(), 0)
+        self.kwargs: Mapping[str, Any] = kwargs
         self.idle: list[Any] = []
         _all_connections.add(self)
 
     def open(self) -> Any:
-        connection = self.pool.connection_class(**self.pool.connection_kwargs)
+        connection = self.connection_class(**self.kwargs)
         # Explicitly, as the pool does: a Sentinel connection asks for the primary here.
         connection.connect()
         return connection
 
-    def evalsha(self, script: Script, keys: Sequence[str], args: Sequence[bytes]) -> Any:
+    def evalsha(self, script: LuaScript, keys: Sequence[str], args: Sequence[bytes]) -> Any:
         """``EVALSHA``, loading the script on ``NOSCRIPT``; redis-py's errors propagate.
 
         A connection that sat idle may have been closed by the server meanwhile (a
@@ -95,7 +119,7 @@ class Connections:
         raise AssertionError("unreachable")
 
     def _evalsha(
-        self, connection: Any, script: Script, keys: Sequence[str], args: Sequence[bytes]
+        self, connection: Any, script: LuaScript, keys: Sequence[str], args: Sequence[bytes]
     ) -> Any:
         connection.send_command("EVALSHA", script.sha, len(keys), *keys, *args)
         try:
@@ -103,8 +127,7 @@ class Connections:
         except self.noscript_error:
             # Scripts are gone after SCRIPT FLUSH, a restart or a failover: load, run again.
             connection.send_command("SCRIPT", "LOAD", script.script)
-            sha = connection.read_response()
-            script.sha = sha.decode() if isinstance(sha, bytes) else sha
+            connection.read_response()
             connection.send_command("EVALSHA", script.sha, len(keys), *keys, *args)
             return connection.read_response()
 
@@ -123,58 +146,80 @@ def _forget_after_fork() -> None:
 
 os.register_at_fork(after_in_child=_forget_after_fork)
 
+_scripts: dict[str, LuaScript] = {}
 
-class RedisStore(Store):
-    """Runs the Lua form of each algorithm on the Redis server behind a django-redis cache."""
+
+class RedisScriptStore(Store):
+    """Runs the Lua form of each algorithm on one Redis server, over ``Connections``.
+
+    A subclass finds the server's redis-py pool and sets ``connections`` in its
+    ``__init__`` (or overrides ``connections_for`` when the server depends on the key).
+    """
 
     shared = True
     atomic = True
-    backends = ("django_redis.cache.RedisCache",)
 
     def __init__(self, alias: str) -> None:
-        from django_redis import get_redis_connection
-        from django_redis.client import ShardClient
         from redis.exceptions import RedisError
 
         super().__init__(alias)
         self.errors = (RedisError, OSError)
-        client = caches[alias].client  # type: ignore[attr-defined]
-        self._shards: Any = client if isinstance(client, ShardClient) else None
-        self._primary: Redis | None = None
-        self._single: Connections | None = None
-        if self._shards is None:
-            self._primary = get_redis_connection(alias, write=True)
-            self._single = Connections(self._primary)
-        self._by_server: dict[int, Connections] = {}
-        self._scripts: dict[str, Script] = {}
+        self.connections: Connections | None = None
 
-    def client_for(self, key: str) -> Redis:
-        """The Redis client of the server that holds ``key`` and every key sharing its tag."""
-        if self._primary is not None:
-            return self._primary
-        server: Redis = self._shards.get_server(key)
-        return server
+    @staticmethod
+    def timeout() -> float | None:
+        """The socket timeouts of the store's connections (``THROTTLE_STORE_TIMEOUT``)."""
+        return current().store_timeout
 
     def connections_for(self, key: str) -> Connections:
-        if self._single is not None:
-            return self._single
-        server = self.client_for(key)
-        connections = self._by_server.get(id(server))
-        if connections is None:
-            connections = self._by_server.setdefault(id(server), Connections(server))
-        return connections
+        """The connections to the server that holds ``key`` and every key sharing its tag.
 
-    def script(self, plan: Plan, key: str) -> Script:
-        script = self._scripts.get(plan.algorithm.name)
+        Override it when that server depends on the key; otherwise set ``connections``.
+        """
+        if self.connections is None:
+            raise NotImplementedError(f"{type(self).__qualname__} sets no connections")
+        return self.connections
+
+    def script(self, plan: Plan, key: str) -> LuaScript:
+        """The plan's script (one object per algorithm, shared by every store)."""
+        source = plan.algorithm.source
+        script = _scripts.get(source)
         if script is None:
-            # The sha is computed locally; the server loads the script on its first NOSCRIPT.
-            script = self.client_for(key).register_script(plan.algorithm.source)
-            self._scripts[plan.algorithm.name] = script
+            script = _scripts.setdefault(source, LuaScript(source))
         return script
 
     def run(self, tag: str, plan: Plan, now: int | None) -> Result:
         keys = plan.keys(tag)
         args = plan.args_server_time if now is None else (str(now).encode(), *plan.args)
-        connections = self._single or self.connections_for(keys[0])
+        connections = self.connections or self.connections_for(keys[0])
         result: Result = connections.evalsha(self.script(plan, keys[0]), keys, args)
         return result
+
+
+class RedisStore(RedisScriptStore):
+    """The Redis store of a django-redis cache (its primary, or a shard's server)."""
+
+    backends = ("django_redis.cache.RedisCache",)
+
+    def __init__(self, alias: str) -> None:
+        from django_redis import get_redis_connection
+        from django_redis.client import ShardClient
+
+        super().__init__(alias)
+        client = caches[alias].client  # type: ignore[attr-defined]
+        self._shards: Any = client if isinstance(client, ShardClient) else None
+        if self._shards is None:
+            primary = get_redis_connection(alias, write=True)
+            self.connections = Connections(primary.connection_pool, self.timeout())
+        self._by_server: dict[int, Connections] = {}
+
+    def connections_for(self, key: str) -> Connections:
+        if self.connections is not None:
+            return self.connections
+        server = self._shards.get_server(key)
+        connections = self._by_server.get(id(server))
+        if connections is None:
+            connections = self._by_server.setdefault(
+                id(server), Connections(server.connection_pool, self.timeout())
+            )
+        return connections

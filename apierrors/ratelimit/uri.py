@@ -1,0 +1,44 @@
+"""Store URIs: telling one from a cache alias, its scheme, and printing it without secrets.
+
+A throttle's store is named by a cache alias (``"default"``) or by a URI
+(``"redis://host:6379/0"``): anything that contains ``"://"``. The URI's scheme picks the
+store class (each declares the ``schemes`` it serves). Messages and logs show a URI only
+through ``redact``, which hides the password.
+"""
+
+from __future__ import annotations
+
+import re
+
+_USERINFO = re.compile(r"^(?P<scheme>[^:/?#]+://)(?P<user>[^:@/]*)(?::(?P<password>[^@/]*))?@")
+
+
+def is_uri(name: str) -> bool:
+    """Whether ``name`` is a store URI rather than a cache alias."""
+    return "://" in name
+
+
+def scheme(uri: str) -> str:
+    """The URI's scheme, lower-cased (``"redis+sentinel"``)."""
+    return uri.split("://", 1)[0].lower()
+
+
+def password(uri: str) -> str | None:
+    """The password in the URI's user information, if any."""
+    match = _USERINFO.match(uri)
+    return match.group("password") if match and match.group("password") else None
+
+
+def redact(uri: str) -> str:
+    """The URI with its password replaced by ``***`` (safe to log)."""
+    match = _USERINFO.match(uri)
+    if match is None or not match.group("password"):
+        return uri
+    return f"{match.group('scheme')}{match.group('user')}:***@{uri[match.end() :]}"
+
+
+def scrub(text: str, uri: str) -> str:
+    """``text`` (an error message about ``uri``) with the URI's password hidden."""
+    secret = password(uri)
+    text = text.replace(uri, redact(uri))
+    return text.replace(secret, "***") if secret else text
