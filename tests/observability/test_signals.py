@@ -131,7 +131,7 @@ def test_rewritten_error_page(api_client, errors_received):
     assert api_client.get("/t/django/html_400/").status_code == 400
     (call,) = errors_received.calls
     assert (call["code"], call["exception"], call["unexpected"]) == (
-        "VALIDATION_ERROR",
+        "BAD_REQUEST",
         None,
         False,
     )
