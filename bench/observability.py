@@ -6,8 +6,8 @@ Run from the project root::
     .venv/bin/python bench/observability.py --multiprocess   # prometheus_client's mmap files
     .venv/bin/python bench/observability.py --redis-url redis://127.0.0.1:6379/15
 
-Each path is timed with the observability receivers off (no receiver connected: the
-signals return at once) and on (``apierrors.contrib.prometheus`` and
+Each path is timed with the observability hooks off (none subscribed, no receiver
+connected: the send helpers return at once) and on (``apierrors.contrib.prometheus`` and
 ``apierrors.contrib.otel`` installed):
 
 - error request: a whole request through Django's WSGI handler (apierrors' middleware, URL
