@@ -68,6 +68,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ROUTE_UNMATCHED",
+    "DecisionHook",
+    "ErrorHook",
     "error_response",
     "listening",
     "route_of",
