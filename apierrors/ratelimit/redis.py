@@ -145,6 +145,10 @@ class RedisStore(Store):
         if self._shards is None:
             self._primary = get_redis_connection(alias, write=True)
             self._single = Connections(self._primary)
+        # One plain-TCP server: checks go through the raw connections of wire.py instead.
+        from apierrors.ratelimit.wire import WireClient
+
+        self._wire = WireClient.for_pool(self._primary.connection_pool) if self._primary else None
         self._by_server: dict[int, Connections] = {}
         self._scripts: dict[str, Script] = {}
 
@@ -173,6 +177,8 @@ class RedisStore(Store):
         return script
 
     def run(self, tag: str, plan: Plan, now: int | None) -> Result:
+        if self._wire is not None:
+            return self._wire.run(tag, plan, now)
         keys = plan.keys(tag)
         args = plan.args_server_time if now is None else (str(now).encode(), *plan.args)
         connections = self._single or self.connections_for(keys[0])
