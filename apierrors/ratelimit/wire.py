@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 try:
     import hiredis
 except ImportError:  # pragma: no cover - hiredis is an optional speed-up
-    hiredis = None
+    hiredis = None  # type: ignore[assignment]
 
 # Where the kernel can time out a blocking socket's calls (see the module's docstring).
 _KERNEL_TIMEOUTS = sys.platform == "linux"
@@ -205,7 +205,7 @@ class WireClient:
                 reply = reader.gets()
                 if reply is not False:
                     return reply
-        except (BlockingIOError, socket.timeout) as exc:
+        except (TimeoutError, BlockingIOError) as exc:
             raise exceptions.TimeoutError(f"Timeout reading from {self._where()}") from exc
         except OSError as exc:
             raise exceptions.ConnectionError(
@@ -218,7 +218,7 @@ class WireClient:
         """A new connection for this thread: connected, authenticated, database selected."""
         try:
             sock = socket.create_connection(self.address, timeout=self.connect_timeout)
-        except (TimeoutError, socket.timeout) as exc:
+        except TimeoutError as exc:
             raise exceptions.TimeoutError(f"Timeout connecting to {self._where()}") from exc
         except OSError as exc:
             raise exceptions.ConnectionError(
@@ -253,10 +253,7 @@ class WireClient:
     def drop(self, conn: _Socket) -> None:
         if getattr(self.local, "conn", None) is conn:
             del self.local.conn
-        try:
-            conn.sock.close()
-        except OSError:  # pragma: no cover - closing a broken socket
-            pass
+        conn.sock.close()
 
     def forget(self) -> None:
         """Forget every connection (in a forked child: the parent's are not ours)."""
