@@ -230,6 +230,14 @@ SETTINGS: tuple[Setting, ...] = (
         _rule(_non_negative_number, "seconds, >= 0"),
         "seconds the breaker stays open before one request tries the store again",
     ),
+    Setting(
+        "Throttling",
+        "REMEMBER_DENIALS",
+        True,
+        _bool,
+        "each process answers a refused client from memory until the refusal's reset, "
+        "without a store round trip (shared stores)",
+    ),
 )
 
 BY_NAME: dict[str, Setting] = {setting.name: setting for setting in SETTINGS}
@@ -373,6 +381,10 @@ class Settings:
     @property
     def BREAKER_COOLDOWN(self) -> float:
         return float(self.get("BREAKER_COOLDOWN"))
+
+    @property
+    def REMEMBER_DENIALS(self) -> bool:
+        return bool(self.get("REMEMBER_DENIALS"))
 
 
 def _raw() -> Any:

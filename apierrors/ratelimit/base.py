@@ -28,6 +28,8 @@ from apierrors.ratelimit.algorithms import (
     Algorithm,
 )
 from apierrors.ratelimit.breaker import CircuitBreaker, OutageLog
+from apierrors.ratelimit.config import current
+from apierrors.ratelimit.denied import DeniedMemory
 from apierrors.ratelimit.rates import MICROS, Rate, parse_rate
 
 # Keys expire by the store's clock; state written at a caller's time (an injected clock)
@@ -207,9 +209,22 @@ class Store:
         self.alias = alias
         self.outage_log = OutageLog()
         self.breaker = CircuitBreaker()
+        # Refusals of a shared store, answered without a round trip until they expire.
+        self.denied = DeniedMemory() if self.shared else None
 
     def check(self, tag: str, plan: Plan, now: int | None = None) -> Result:
-        """``run``, behind the circuit breaker; raises ``StoreUnavailable``."""
+        """``run``, behind the circuit breaker; raises ``StoreUnavailable``.
+
+        A shared store answers a refusal it remembers from memory (``REMEMBER_DENIALS``,
+        see ``apierrors.ratelimit.denied``) without calling ``run``.
+        """
+        denied = self.denied if current().remember_denials else None
+        sent = 0
+        if denied is not None:
+            remembered = denied.lookup(plan, tag, now)
+            if remembered is not None:
+                return remembered
+            sent = denied.clock()
         breaker = self.breaker
         if breaker.open_until is not None and not breaker.allow():
             raise StoreUnavailable(f"circuit breaker open for cache {self.alias!r}")
@@ -220,6 +235,8 @@ class Store:
             raise StoreUnavailable(f"{type(exc).__name__}: {exc}") from exc
         if breaker.failures:
             breaker.success()
+        if denied is not None and not result[0]:
+            denied.remember(plan, tag, now, result, sent)
         return result
 
     def run(self, tag: str, plan: Plan, now: int | None) -> Result:
