@@ -59,7 +59,15 @@ class Policy:
 class Plan:
     """The policies one throttle checks together, prepared once per configuration."""
 
-    __slots__ = ("algorithm", "args", "args_server_time", "policies", "prefix", "suffixes")
+    __slots__ = (
+        "algorithm",
+        "args",
+        "args_server_time",
+        "limit_texts",
+        "policies",
+        "prefix",
+        "suffixes",
+    )
 
     def __init__(
         self, algorithm: Algorithm, rates: Sequence[Rate], burst: int | None, prefix: str
@@ -76,6 +84,8 @@ class Plan:
             for rate in rates
         )
         self.suffixes = tuple(f"}}:{policy.suffix}" for policy in self.policies)
+        # `X-RateLimit-Limit` of each policy, as sent.
+        self.limit_texts = tuple(str(policy.limit) for policy in self.policies)
         # Encoded once: the script arguments after `now` never change for a plan.
         self.args: tuple[bytes, ...] = tuple(
             str(value).encode() for policy in self.policies for value in policy.params
