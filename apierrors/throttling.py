@@ -143,7 +143,7 @@ class RateLimitThrottle(BaseThrottle):
         django_request.__dict__[CHECKED_ATTR] = True
         plan = self.get_plan()
         key = self.key = None if plan is None else self.get_cache_key(request, view)
-        if key is None:
+        if plan is None or key is None:
             self.plan = self.result = self.decision = None
             return True
         store = self.get_store()
