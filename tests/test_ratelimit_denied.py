@@ -140,15 +140,18 @@ def test_the_memory_answers_with_the_stores_headers(redis_store, redis_url):
         allowed = throttle.allow_request(request, None)
         return allowed, getattr(django_request, RATE_LIMIT_HEADERS_ATTR), throttle.wait()
 
-    assert attempt()[0] and attempt()[0]
+    assert attempt()[0]
+    assert attempt()[0]
     allowed, first, wait = attempt()  # refused by the store
     before = evalsha_calls(redis_url)
     clock[0] += 20.5
     again, remembered, wait_later = attempt()  # refused from memory
     assert evalsha_calls(redis_url) == before
-    assert not allowed and not again
+    assert not allowed
+    assert not again
     assert first == remembered == {LIMIT: "2", REMAINING: "0", RESET: first[RESET]}
-    assert wait == 60.0 and wait_later == 39.5
+    assert wait == 60.0
+    assert wait_later == 39.5
     clock[0] += 39.5
     assert attempt()[0]  # the next window, from the store
 
