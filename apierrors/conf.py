@@ -169,7 +169,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "Throttling",
         "THROTTLE_KEY_PREFIX",
-        "apierrors:rl",
+        "rl",
         _str,
         "prefix of every throttle key in the store",
     ),

@@ -79,11 +79,11 @@ class Plan:
                 rate=rate,
                 limit=algorithm.limit(rate, burst),
                 params=algorithm.params(rate, burst),
-                suffix=f"{algorithm.key_tag}:{algorithm.limit(rate, burst)}:{rate.period}",
+                suffix=_policy_suffix(algorithm.key_tag, algorithm.limit(rate, burst), rate),
             )
             for rate in rates
         )
-        self.suffixes = tuple(f"}}:{policy.suffix}" for policy in self.policies)
+        self.suffixes = tuple(f"}}{policy.suffix}" for policy in self.policies)
         # `X-RateLimit-Limit` of each policy, as sent.
         self.limit_texts = tuple(str(policy.limit) for policy in self.policies)
         # Encoded once: the script arguments after `now` never change for a plan.
@@ -98,12 +98,33 @@ class Plan:
         return [policy.params for policy in self.policies]
 
     def keys(self, tag: str) -> list[str]:
-        """The store keys of one client: one per policy, all sharing the hash tag ``{tag}``."""
+        """The store keys of one client: one per policy, all sharing the hash tag ``{tag}``.
+
+        ``<prefix>{<tag>}<policy>``, e.g. ``rl{throttle_user_42}frs.2s0`` for a fixed window
+        of 1000 per 3600 seconds: the policy is the algorithm's letter, then the limit and
+        the period in seconds in base 36. Short keys are most of a client's memory in Redis.
+        """
         if "{" in tag or "}" in tag:
             # A brace inside the tag would move the hash tag Redis and sharding look at.
             tag = tag.replace("{", "(").replace("}", ")")
-        head = f"{self.prefix}:{{{tag}"
+        head = f"{self.prefix}{{{tag}"
         return [head + suffix for suffix in self.suffixes]
+
+
+_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def _base36(number: int) -> str:
+    text = ""
+    while True:
+        number, digit = divmod(number, 36)
+        text = _DIGITS[digit] + text
+        if not number:
+            return text
+
+
+def _policy_suffix(key_tag: str, limit: int, rate: Rate) -> str:
+    return f"{key_tag}{_base36(limit)}.{_base36(rate.period)}"
 
 
 @lru_cache(maxsize=256)
