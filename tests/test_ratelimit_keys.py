@@ -79,3 +79,22 @@ def test_a_key_lives_no_longer_than_its_state_matters(redis_store, redis_url, al
         assert 0 < client.pexpiretime(key) <= -(-result[3] // 1000)
     finally:
         client.close()
+
+
+@pytest.mark.redis
+def test_on_the_servers_clock_a_gcra_key_holds_its_tat_against_its_expiry(redis_store, redis_url):
+    store = get_store(redis_store)
+    plan = plan_for(("10/minute",), "gcra", None, f"k{next(_prefixes)}")
+    interval = plan.params[0][0]
+    first = store.check("c", plan)
+    client = redis.Redis.from_url(redis_url)
+    try:
+        (key,) = plan.keys("c")
+        stored = int(client.get(key))
+        assert 0 <= stored < 1000
+        assert client.object("encoding", key) == b"int"
+        assert client.pexpiretime(key) * 1000 - stored == first[3]  # the TAT, to the µs
+    finally:
+        client.close()
+    # The next check reads that TAT back exactly: it moves on by one interval.
+    assert store.check("c", plan)[3] == first[3] + interval
