@@ -20,12 +20,22 @@ FIXED = ALGORITHMS["fixed_window"]
 
 def test_keys_are_short_and_name_the_policy():
     plan = plan_for(("1000/hour", "10000/day"), "fixed_window", None, "rl")
-    assert plan.keys("throttle_user_42") == [
-        "rl{throttle_user_42}frs.2s0",
-        "rl{throttle_user_42}f7ps.1uo0",
-    ]
+    assert plan.keys("throttle_user_42") == ["rl{~user_42}frs.2s0", "rl{~user_42}f7ps.1uo0"]
     gcra = plan_for(("1000/hour",), "gcra", 50, "rl")
     assert gcra.keys("t") == ["rl{t}g1e.2s0"]  # the burst is GCRA's limit
+
+
+@pytest.mark.parametrize(
+    "tags",
+    [
+        ("throttle_user_1", "~user_1", "=~user_1", "user_1", "throttle_", "~", "=~", ""),
+        ("throttle_~", "~~", "=~~", "throttle_=", "~=", "=", "==", "=~="),
+    ],
+)
+def test_shortened_tags_never_meet(tags):
+    plan = plan_for(("5/m",), "fixed_window", None, "rl")
+    keys = [plan.keys(tag)[0] for tag in tags]
+    assert len(set(keys)) == len(tags)
 
 
 def test_own_clock_state_is_a_small_count_with_the_windows_parity():

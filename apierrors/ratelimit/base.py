@@ -100,13 +100,20 @@ class Plan:
     def keys(self, tag: str) -> list[str]:
         """The store keys of one client: one per policy, all sharing the hash tag ``{tag}``.
 
-        ``<prefix>{<tag>}<policy>``, e.g. ``rl{throttle_user_42}frs.2s0`` for a fixed window
-        of 1000 per 3600 seconds: the policy is the algorithm's letter, then the limit and
-        the period in seconds in base 36. Short keys are most of a client's memory in Redis.
+        ``<prefix>{<tag>}<policy>``, e.g. ``rl{~user_42}frs.2s0`` for the DRF-style cache
+        key ``throttle_user_42`` and a fixed window of 1000 per 3600 seconds: the policy is
+        the algorithm's letter, then the limit and the period in seconds in base 36. The
+        key's length is most of what a client costs in Redis, so the ``throttle_`` that
+        DRF-style cache keys start with is written ``~``; a tag that starts with ``~`` or
+        ``=`` itself gets a leading ``=``, so that no two tags meet.
         """
         if "{" in tag or "}" in tag:
             # A brace inside the tag would move the hash tag Redis and sharding look at.
             tag = tag.replace("{", "(").replace("}", ")")
+        if tag.startswith("throttle_"):
+            tag = "~" + tag[9:]
+        elif tag.startswith(("~", "=")):
+            tag = "=" + tag
         head = f"{self.prefix}{{{tag}"
         return [head + suffix for suffix in self.suffixes]
 
