@@ -51,6 +51,7 @@ for i = 1, #KEYS do
   local count
   if step == 2 then
     local parity = window % 2
+    -- Limits are at most 10^9 (rates.MAX_LIMIT): a value of this form stays below 2^32.
     local value = redis.call("INCRBY", KEYS[i], 2)
     count = (value - parity) / 2
     if value >= span or value % 2 ~= parity then
