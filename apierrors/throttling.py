@@ -248,13 +248,13 @@ class RateLimitThrottle(BaseThrottle):
         return client_ident(getattr(request, "_request", request))
 
     def allow_request(self, request: Request, view: APIView) -> bool:
-        setattr(getattr(request, "_request", request), CHECKED_ATTR, True)
-        self.plan = self.result = self.decision = None
+        # The hot path of every request: each step below is one call at most.
+        django_request = getattr(request, "_request", request)
+        django_request.__dict__[CHECKED_ATTR] = True
         plan = self.get_plan()
-        if plan is None:
-            return True
-        self.key = self.get_cache_key(request, view)
-        if self.key is None:
+        key = self.key = None if plan is None else self.get_cache_key(request, view)
+        if plan is None or key is None:
+            self.plan = self.result = self.decision = None
             return True
         if self.cache is not None:
             self.cache_alias = self._alias_of_cache(self.cache)
@@ -262,8 +262,9 @@ class RateLimitThrottle(BaseThrottle):
         timer = self.timer
         started = signals.listening()
         try:
-            result = store.check(self.key, plan, None if timer is None else micros(timer()))
+            result = store.check(key, plan, None if timer is None else micros(timer()))
         except StoreUnavailable as exc:
+            self.plan = self.result = self.decision = None
             signals.send_throttle_decision(
                 self, request, store, started, fail_open=current().fail_open
             )
@@ -271,8 +272,17 @@ class RateLimitThrottle(BaseThrottle):
         decision = Decision(result)
         signals.send_throttle_decision(self, request, store, started, plan, decision)
         self.plan, self.result, self.decision = plan, result, decision
-        if current().headers:
-            self.record_headers(getattr(request, "_request", request), plan, decision)
+        settings = current()
+        if settings.headers:
+            if type(self).record_headers is RateLimitThrottle.record_headers:
+                headers.record(
+                    django_request,
+                    plan,
+                    decision,
+                    self.policy_label() if settings.ietf_headers else None,
+                )
+            else:
+                self.record_headers(django_request, plan, decision)
         return self.throttle_success() if decision.allowed else self.throttle_failure()
 
     def throttle_success(self) -> bool:

@@ -32,13 +32,14 @@ class MemoryStore(Store):
         cache = caches[self.alias]
         keys = plan.keys(tag)
         slack = CLOCK_SLACK_MS
+        own_clock = now is None
         with _lock:
             if now is None:
                 now = time.time_ns() // 1000
                 slack = 0
             stored = cache.get_many(keys)
             result, writes = plan.algorithm.decide(
-                [stored.get(key) for key in keys], now, plan.params
+                [stored.get(key) for key in keys], now, plan.params, own_clock
             )
             if writes is not None:
                 for key, (state, ttl_ms) in zip(keys, writes, strict=True):

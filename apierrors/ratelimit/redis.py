@@ -32,12 +32,15 @@ import hashlib
 import os
 import weakref
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.cache import caches
 
 from apierrors.ratelimit.base import Plan, Result, Store
 from apierrors.ratelimit.config import current
+
+if TYPE_CHECKING:
+    from apierrors.ratelimit.wire import WireClient
 
 
 class LuaScript:
@@ -165,6 +168,19 @@ class RedisScriptStore(Store):
         super().__init__(alias)
         self.errors = (RedisError, OSError)
         self.connections: Connections | None = None
+        # The raw connection of wire.py, made at the first check for one plain-TCP server;
+        # None where it cannot serve (Sentinel, TLS, sockets, per-key servers, no hiredis).
+        self._wire: WireClient | None = None
+        self._wire_decided = False
+
+    def _make_wire(self) -> WireClient | None:
+        if self.connections is None:
+            return None
+        from apierrors.ratelimit.wire import WireClient
+
+        return WireClient.for_connection_settings(
+            self.connections.connection_class, self.connections.kwargs
+        )
 
     @staticmethod
     def timeout() -> float | None:
@@ -189,6 +205,11 @@ class RedisScriptStore(Store):
         return script
 
     def run(self, tag: str, plan: Plan, now: int | None) -> Result:
+        if not self._wire_decided:
+            self._wire, self._wire_decided = self._make_wire(), True
+        wire = self._wire
+        if wire is not None:
+            return wire.run(tag, plan, now)
         keys = plan.keys(tag)
         args = plan.args_server_time if now is None else (str(now).encode(), *plan.args)
         connections = self.connections or self.connections_for(keys[0])
