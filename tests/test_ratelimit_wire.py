@@ -41,7 +41,7 @@ def evalsha_calls(url: str) -> int:
 
 def test_a_plain_server_is_checked_through_the_raw_connection(redis_store, redis_url):
     store = get_store(redis_store)
-    assert isinstance(store._wire, WireClient)
+    assert isinstance(store.wire, WireClient)
     plan = fresh_plan(["3/m", "10/h"])
     store.check("warm-up", plan, T0)  # the first call meets NOSCRIPT and loads the script
     before = evalsha_calls(redis_url)
@@ -72,7 +72,7 @@ def test_username_password_and_database_are_used(settings):
         url = f"redis://alice:s3cret@127.0.0.1:{server.port}/3"
         alias = use_cache(settings, redis_cache(url))
         store = get_store(alias)
-        assert isinstance(store._wire, WireClient)
+        assert isinstance(store.wire, WireClient)
         plan = fresh_plan(["5/m"])
         assert store.check("c", plan, T0)[2] == 4
         client = redis.Redis(port=server.port, db=3)
@@ -102,14 +102,18 @@ def test_a_silent_server_times_out(settings):
     listener.listen(8)
     try:
         port = listener.getsockname()[1]
-        settings.APIERRORS = {**settings.APIERRORS, "BREAKER_FAILURES": 0}
+        settings.APIERRORS = {
+            **settings.APIERRORS,
+            "BREAKER_FAILURES": 0,
+            "THROTTLE_STORE_TIMEOUT": 0.25,
+        }
         alias = use_cache(settings, redis_cache(f"redis://127.0.0.1:{port}/0"))
         store = get_store(alias)
-        assert isinstance(store._wire, WireClient)
+        assert isinstance(store.wire, WireClient)
         started = time.monotonic()
         with pytest.raises(StoreUnavailable, match="TimeoutError"):
             store.check("c", fresh_plan(["1/s"]), T0)
-        assert time.monotonic() - started < 2  # SOCKET_TIMEOUT is 0.25 s
+        assert time.monotonic() - started < 2  # the store's timeout is 0.25 s
     finally:
         listener.close()
 
@@ -122,7 +126,7 @@ def test_threads_have_connections_of_their_own_and_stay_exact(redis_store):
 
     def attempts() -> None:
         admitted.append(sum(store.check("shared", plan, T0)[0] for _ in range(20)))
-        connections.append(store._wire.local.conn)
+        connections.append(store.wire.local.conn)
 
     threads = [threading.Thread(target=attempts) for _ in range(8)]
     for thread in threads:
@@ -135,7 +139,7 @@ def test_threads_have_connections_of_their_own_and_stay_exact(redis_store):
 
 def _child(alias, plan, queue):
     store = get_store(alias)
-    inherited = getattr(store._wire.local, "conn", None)
+    inherited = getattr(store.wire.local, "conn", None)
     queue.put((inherited is None, store.check("c", plan, T0)[2]))
 
 
@@ -143,7 +147,7 @@ def test_a_forked_child_opens_its_own_connection(redis_store):
     store = get_store(redis_store)
     plan = fresh_plan(["10/m"])
     assert store.check("c", plan, T0)[2] == 9
-    parent = store._wire.local.conn
+    parent = store.wire.local.conn
     context = multiprocessing.get_context("fork")
     queue = context.Queue()
     process = context.Process(target=_child, args=(redis_store, plan, queue))
@@ -153,7 +157,7 @@ def test_a_forked_child_opens_its_own_connection(redis_store):
     assert process.exitcode == 0
     # The parent's connection is untouched and still in use.
     assert store.check("c", plan, T0)[2] == 7
-    assert store._wire.local.conn is parent
+    assert store.wire.local.conn is parent
 
 
 def test_without_hiredis_or_on_other_connections_redis_py_is_used(settings, redis_url, monkeypatch):
@@ -165,5 +169,5 @@ def test_without_hiredis_or_on_other_connections_redis_py_is_used(settings, redi
     assert WireClient.for_pool(pool) is None
     alias = use_cache(settings, redis_cache(redis_url))
     store = get_store(alias)
-    assert store._wire is None
+    assert store.wire is None
     assert store.check("c", fresh_plan(["5/m"]), T0)[2] == 4

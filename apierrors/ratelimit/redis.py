@@ -173,14 +173,21 @@ class RedisScriptStore(Store):
         self._wire: WireClient | None = None
         self._wire_decided = False
 
-    def _make_wire(self) -> WireClient | None:
-        if self.connections is None:
-            return None
-        from apierrors.ratelimit.wire import WireClient
+    @property
+    def wire(self) -> WireClient | None:
+        """The raw connection of ``apierrors.ratelimit.wire`` for one plain-TCP server, made
+        on first use; ``None`` where it cannot serve (Sentinel, TLS, a Unix socket, servers
+        that depend on the key, no hiredis)."""
+        if not self._wire_decided:
+            wire = None
+            if self.connections is not None:
+                from apierrors.ratelimit.wire import WireClient
 
-        return WireClient.for_connection_settings(
-            self.connections.connection_class, self.connections.kwargs
-        )
+                wire = WireClient.for_connection_settings(
+                    self.connections.connection_class, self.connections.kwargs
+                )
+            self._wire, self._wire_decided = wire, True
+        return self._wire
 
     @staticmethod
     def timeout() -> float | None:
@@ -205,9 +212,7 @@ class RedisScriptStore(Store):
         return script
 
     def run(self, tag: str, plan: Plan, now: int | None) -> Result:
-        if not self._wire_decided:
-            self._wire, self._wire_decided = self._make_wire(), True
-        wire = self._wire
+        wire = self._wire if self._wire_decided else self.wire
         if wire is not None:
             return wire.run(tag, plan, now)
         keys = plan.keys(tag)

@@ -34,7 +34,7 @@ def test_the_keys_of_one_check_share_one_slot(tag: str) -> None:
 
 def test_an_empty_client_is_not_an_empty_hash_tag() -> None:
     plan = plan_for(("5/second", "100/minute"), "gcra", None, "rl")
-    assert plan.keys("")[0].startswith("rl:{()}")
+    assert plan.keys("")[0].startswith("rl{()}")
     assert plan.keys("") != plan.keys("x")
 
 
