@@ -22,6 +22,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from asgiref.sync import sync_to_async
 from django.core.exceptions import ImproperlyConfigured
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
@@ -165,6 +166,53 @@ class RateLimitThrottle(BaseThrottle):
             self.record_headers(getattr(request, "_request", request), plan, decision)
         return decision.allowed
 
+    # Async views (adrf, Django ``async def`` views): the same steps around ``Store.acheck``.
+
+    async def aallow_request(self, request: Request | HttpRequest, view: Any) -> bool:
+        """``allow_request`` for async code: the store is awaited, never blocking the loop.
+
+        The hooks (``get_rate``, ``get_cache_key``, ``get_ident``) run on the event loop, as
+        they are: they must not do blocking I/O (resolve ``request.user`` beforehand, as
+        DRF's authentication does and ``athrottle`` does with ``request.auser()``). A
+        subclass that overrides ``allow_request`` but not ``aallow_request`` has its
+        ``allow_request`` run in a worker thread, so its own logic is kept.
+        """
+        if _sync_override(type(self)):
+            allow = sync_to_async(self.allow_request, thread_sensitive=False)
+            allowed: bool = await allow(request, view)  # type: ignore[arg-type]
+            return allowed
+        prepared = self._prepare_check(request, view)
+        if prepared is None:
+            return True
+        plan, key = prepared
+        store = self.get_store()
+        timer = self.timer
+        try:
+            result = await store.acheck(key, plan, None if timer is None else micros(timer()))
+        except StoreUnavailable as exc:
+            return self.store_unavailable(store, exc)
+        return self._conclude_check(request, plan, result)
+
+    def _prepare_check(self, request: Any, view: Any) -> tuple[Plan, str] | None:
+        """``allow_request``'s steps before the store: the plan and key, ``None`` to pass."""
+        setattr(getattr(request, "_request", request), CHECKED_ATTR, True)
+        self.plan = self.result = self.decision = None
+        plan = self.get_plan()
+        if plan is None:
+            return None
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return None
+        return plan, self.key
+
+    def _conclude_check(self, request: Any, plan: Plan, result: Result) -> bool:
+        """``allow_request``'s steps after the store: read the result, record headers."""
+        decision = Decision(result)
+        self.plan, self.result, self.decision = plan, result, decision
+        if current().headers:
+            self.record_headers(getattr(request, "_request", request), plan, decision)
+        return decision.allowed
+
     def wait(self) -> float | None:
         """Seconds until the denying policy with the longest wait admits a request again."""
         decision = self.decision
@@ -260,3 +308,24 @@ class ScopedRateLimitThrottle(RateLimitThrottle):
 
     def get_cache_key(self, request: Request, view: APIView) -> str | None:
         return self.cache_format % {"scope": self.scope, "ident": _user_or_ident(self, request)}
+
+    async def aallow_request(self, request: Request | HttpRequest, view: Any) -> bool:
+        self.scope = getattr(view, self.scope_attr, None)
+        if not self.scope:
+            self.plan = self.result = self.decision = None
+            return True
+        return await super().aallow_request(request, view)
+
+
+_sync_overrides: dict[type, bool] = {}
+
+
+def _sync_override(klass: type) -> bool:
+    """Whether ``klass`` overrides ``allow_request`` below its last ``aallow_request``."""
+    known = _sync_overrides.get(klass)
+    if known is None:
+        mro = klass.__mro__
+        sync_owner = next(base for base in mro if "allow_request" in base.__dict__)
+        async_owner = next(base for base in mro if "aallow_request" in base.__dict__)
+        known = _sync_overrides[klass] = mro.index(sync_owner) < mro.index(async_owner)
+    return known
