@@ -1,0 +1,22 @@
+"""adrf async views with the same throttles as the sync views of ``tests.throttle_app``."""
+
+from __future__ import annotations
+
+from adrf.views import APIView as AsyncAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from tests.throttle_app.views import BurstThrottle, SustainedThrottle, UserThrottle
+
+
+class AsyncOk(AsyncAPIView):
+    async def get(self, request: Request) -> Response:
+        return Response({"ok": True})
+
+
+class AsyncUserView(AsyncOk):
+    throttle_classes = [UserThrottle]
+
+
+class AsyncTwoThrottlesView(AsyncOk):
+    throttle_classes = [BurstThrottle, SustainedThrottle]
