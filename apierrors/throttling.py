@@ -19,10 +19,11 @@ response of a throttled view carries ``X-RateLimit-Limit/Remaining/Reset``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from functools import wraps
 from typing import TYPE_CHECKING, Any
 
-from asgiref.sync import sync_to_async
+from asgiref.sync import iscoroutinefunction, sync_to_async
 from django.core.exceptions import ImproperlyConfigured
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
@@ -44,7 +45,7 @@ from apierrors.ratelimit.identity import client_ident
 from apierrors.ratelimit.rates import MICROS
 
 if TYPE_CHECKING:
-    from django.http import HttpRequest
+    from django.http import HttpRequest, HttpResponseBase
     from rest_framework.request import Request
     from rest_framework.views import APIView
 
@@ -55,6 +56,7 @@ __all__ = [
     "RateLimitThrottle",
     "ScopedRateLimitThrottle",
     "UserRateLimitThrottle",
+    "athrottle",
 ]
 # CHECKED_ATTR and RATE_LIMIT_HEADERS_ATTR are re-exported for code that imported them from
 # here; their home is apierrors.ratelimit.headers.
@@ -329,3 +331,44 @@ def _sync_override(klass: type) -> bool:
         async_owner = next(base for base in mro if "aallow_request" in base.__dict__)
         known = _sync_overrides[klass] = mro.index(sync_owner) < mro.index(async_owner)
     return known
+
+
+def athrottle(
+    *classes: type[RateLimitThrottle],
+) -> Callable[[Callable[..., Awaitable[HttpResponseBase]]], Callable[..., Awaitable[Any]]]:
+    """Throttle a Django ``async def`` view (outside DRF) with these throttle classes.
+
+    ``@athrottle(UserRateLimitThrottle)`` resolves ``request.user`` (``request.auser()``),
+    awaits every throttle's ``aallow_request`` as DRF runs every throttle, and answers a
+    refusal with the 429 envelope (``Retry-After``: the longest wait) without calling the
+    view. ``APIErrorsMiddleware`` adds the rate-limit headers, as for DRF views.
+    """
+
+    def decorate(
+        view: Callable[..., Awaitable[HttpResponseBase]],
+    ) -> Callable[..., Awaitable[Any]]:
+        if not iscoroutinefunction(view):
+            raise TypeError(f"athrottle decorates async def views; {view!r} is not one.")
+
+        @wraps(view)
+        async def throttled(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+            auser = getattr(request, "auser", None)
+            if auser is not None:
+                request.user = await auser()
+            waits = []
+            for klass in classes:
+                throttle = klass()
+                if not await throttle.aallow_request(request, view):
+                    waits.append(throttle.wait())
+            if waits:
+                from rest_framework.exceptions import Throttled
+
+                from apierrors.handler import get_handler
+
+                wait = max((one for one in waits if one is not None), default=None)
+                return get_handler().django_response(Throttled(wait), request)
+            return await view(request, *args, **kwargs)
+
+        return throttled
+
+    return decorate

@@ -15,7 +15,7 @@ from rest_framework.test import APIRequestFactory
 
 from apierrors.exceptions import ServiceUnavailable
 from apierrors.ratelimit.headers import RATE_LIMIT_HEADERS_ATTR
-from apierrors.throttling import RateLimitThrottle
+from apierrors.throttling import RateLimitThrottle, athrottle
 from tests.fixtures.services import free_port
 from tests.throttle_app.helpers import set_rates
 from tests.throttle_app.views import BurstThrottle, ScopedThrottle, UserThrottle
@@ -161,3 +161,24 @@ def test_adrf_views_under_an_outage_honour_fail_open(
     if status == 503:
         assert answers[0].json()["error"]["code"] == "SERVICE_UNAVAILABLE"
         assert int(answers[0]["Retry-After"]) >= 1
+
+
+# athrottle: Django async views outside DRF -------------------------------------------
+
+
+@pytest.mark.urls("tests.asyncio.urls")
+def test_athrottle_answers_as_a_drf_view(settings, store, clock, api_client):
+    set_rates(settings, user="3/minute")
+    sync = [api_client.get("/t/throttle/user/") for _ in range(5)]
+    caches[store].clear()
+    plain = responses("/a/plain/", 5)
+    assert [comparable(r) for r in plain] == [comparable(r) for r in sync]
+    assert [r.status_code for r in plain] == [200, 200, 200, 429, 429]
+
+
+def test_athrottle_refuses_a_sync_view():
+    def view(request: Any) -> Any:
+        return None
+
+    with pytest.raises(TypeError, match="async def"):
+        athrottle(UserThrottle)(view)

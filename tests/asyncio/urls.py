@@ -8,4 +8,5 @@ urlpatterns = [
     path("t/throttle/", include("tests.throttle_app.urls")),
     path("a/user/", views.AsyncUserView.as_view()),
     path("a/two/", views.AsyncTwoThrottlesView.as_view()),
+    path("a/plain/", views.plain_async_view),
 ]

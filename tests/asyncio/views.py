@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from adrf.views import APIView as AsyncAPIView
+from django.http import HttpRequest, JsonResponse
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apierrors.throttling import athrottle
 from tests.throttle_app.views import BurstThrottle, SustainedThrottle, UserThrottle
 
 
@@ -20,3 +22,8 @@ class AsyncUserView(AsyncOk):
 
 class AsyncTwoThrottlesView(AsyncOk):
     throttle_classes = [BurstThrottle, SustainedThrottle]
+
+
+@athrottle(UserThrottle)
+async def plain_async_view(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"ok": True})
