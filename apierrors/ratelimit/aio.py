@@ -50,9 +50,13 @@ def async_connection_class(sync_class: type) -> type | None:
     import redis.asyncio.connection as aconnection
     import redis.connection as sconnection
 
+    # The first of redis-py's own classes decides: a Sentinel-managed connection is a
+    # `Connection` too, but one that finds its address through its pool, not its settings.
     for klass in sync_class.__mro__:
-        if klass.__module__ == sconnection.__name__ and klass.__name__ in _TWINS:
-            return getattr(aconnection, klass.__name__)  # type: ignore[no-any-return]
+        if klass.__module__.split(".")[0] == "redis":
+            if klass.__module__ == sconnection.__name__ and klass.__name__ in _TWINS:
+                return getattr(aconnection, klass.__name__)  # type: ignore[no-any-return]
+            return None
     return None
 
 

@@ -8,6 +8,7 @@ import threading
 import pytest
 
 from apierrors.ratelimit import Store, StoreUnavailable, get_store, plan_for
+from apierrors.ratelimit.aio import async_connection_class
 from apierrors.ratelimit.base import Plan, Result
 from apierrors.ratelimit.redis_uri import RedisURIStore
 from tests.fixtures.services import free_port
@@ -141,3 +142,48 @@ def test_a_store_without_arun_runs_its_check_in_a_worker_thread():
     with pytest.raises(StoreUnavailable, match="OSError: down"):
         asyncio.run(check())
     assert store.breaker.failures == 1
+
+
+def test_connection_classes_and_their_async_twins():
+    import redis.asyncio.connection as aconnection
+    import redis.connection
+    from redis.sentinel import SentinelManagedConnection
+
+    class Custom(redis.connection.SSLConnection):
+        pass
+
+    assert async_connection_class(redis.connection.Connection) is aconnection.Connection
+    assert async_connection_class(Custom) is aconnection.SSLConnection
+    assert (
+        async_connection_class(redis.connection.UnixDomainSocketConnection)
+        is aconnection.UnixDomainSocketConnection
+    )
+    # It finds the primary through its pool's sentinels, not through host and port.
+    assert async_connection_class(SentinelManagedConnection) is None
+
+
+class Wrapped:
+    """A sync connection class with no async twin: the store checks in a worker thread."""
+
+    def __init__(self, **kwargs: object) -> None:
+        import redis.connection
+
+        self.threads = threading.current_thread()
+        self.connection = redis.connection.Connection(**kwargs)  # type: ignore[arg-type]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.connection, name)
+
+
+@pytest.mark.redis
+def test_a_connection_class_without_an_async_twin_checks_in_a_worker_thread(redis_url):
+    store = RedisURIStore(redis_url)
+    assert store.connections is not None
+    store.connections.connection_class = Wrapped
+
+    async def checks() -> list[int]:
+        return [(await store.acheck("a", plan()))[0] for _ in range(4)]
+
+    assert asyncio.run(checks()) == [1, 1, 1, 0]
+    assert len(store.connections.by_loop) == 0
+    assert store.connections.idle[0].threads is not threading.main_thread()
