@@ -12,7 +12,8 @@ from apierrors.ratelimit.redis_uri import RedisURIStore
 from tests.asyncio.lag import measure
 from tests.fixtures.services import RedisServer, start_redis
 
-pytestmark = [pytest.mark.redis, pytest.mark.django_db]
+# Slow: it starts a server, and its timing wants a machine not busy with other tests.
+pytestmark = [pytest.mark.slow, pytest.mark.redis, pytest.mark.django_db]
 
 STALL = 0.2
 
