@@ -340,8 +340,9 @@ def athrottle(
 
     ``@athrottle(UserRateLimitThrottle)`` resolves ``request.user`` (``request.auser()``),
     awaits every throttle's ``aallow_request`` as DRF runs every throttle, and answers a
-    refusal with the 429 envelope (``Retry-After``: the longest wait) without calling the
-    view. ``APIErrorsMiddleware`` adds the rate-limit headers, as for DRF views.
+    refusal with the 429 envelope (``Retry-After``: the longest wait), and a store outage
+    with ``FAIL_OPEN`` off with the 503 one, without calling the view.
+    ``APIErrorsMiddleware`` adds the rate-limit headers, as for DRF views.
     """
 
     def decorate(
@@ -355,16 +356,19 @@ def athrottle(
             auser = getattr(request, "auser", None)
             if auser is not None:
                 request.user = await auser()
+            from rest_framework.exceptions import APIException, Throttled
+
+            from apierrors.handler import get_handler
+
             waits = []
-            for klass in classes:
-                throttle = klass()
-                if not await throttle.aallow_request(request, view):
-                    waits.append(throttle.wait())
+            try:
+                for klass in classes:
+                    throttle = klass()
+                    if not await throttle.aallow_request(request, view):
+                        waits.append(throttle.wait())
+            except APIException as exc:  # the store is down and FAIL_OPEN is off: 503
+                return get_handler().django_response(exc, request)
             if waits:
-                from rest_framework.exceptions import Throttled
-
-                from apierrors.handler import get_handler
-
                 wait = max((one for one in waits if one is not None), default=None)
                 return get_handler().django_response(Throttled(wait), request)
             return await view(request, *args, **kwargs)

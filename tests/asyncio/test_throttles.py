@@ -182,3 +182,15 @@ def test_athrottle_refuses_a_sync_view():
 
     with pytest.raises(TypeError, match="async def"):
         athrottle(UserThrottle)(view)
+
+
+@pytest.mark.urls("tests.asyncio.urls")
+@pytest.mark.parametrize(("fail_open", "status"), [(True, 200), (False, 503)])
+def test_athrottle_under_an_outage_honours_fail_open(
+    settings, dead_store, clock, fail_open, status
+):
+    settings.APIERRORS = {**settings.APIERRORS, "FAIL_OPEN": fail_open}
+    answers = responses("/a/plain/", 2)
+    assert [response.status_code for response in answers] == [status, status]
+    if status == 503:
+        assert answers[0].json()["error"]["code"] == "SERVICE_UNAVAILABLE"
