@@ -38,7 +38,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from apierrors import envelope, problem
+from apierrors import envelope, problem, signals
 from apierrors import exceptions as errors
 from apierrors.codes import SERVER_ERROR
 from apierrors.codes import entry_for_status as entry_for_status  # re-exported
@@ -358,6 +358,9 @@ class ExceptionHandler:
             for name, value in headers.items():
                 response[name] = value
         problem.vary_on_accept(response)
+        signals.send_error_response(
+            self, response, error, django_request, unexpected=logged or None
+        )
         mark(response, logged=logged)
         return response
 

@@ -20,12 +20,17 @@ from contextvars import Token
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.utils.translation import gettext_lazy as _
 
 from apierrors import exceptions as errors
 from apierrors.conf import conf
 from apierrors.handler import entry_for_status, get_handler, is_envelope
 from apierrors.ratelimit import headers as rate_limit_headers
 from apierrors.request_id import accept_or_generate, current_request_id
+
+_BODY_WITHOUT_LENGTH = _(
+    "Send the request body with a Content-Length header; a body in chunks is not read."
+)
 
 # Headers of a replaced error page that still mean something on the envelope.
 _KEPT_HEADERS = ("Allow", "WWW-Authenticate", "Retry-After", "Vary")
@@ -55,7 +60,7 @@ class APIErrorsMiddleware:
             return self.__acall__(request)
         token = self.begin(request)
         try:
-            response = self.get_response(request)
+            response = self.refuse_body(request) or self.get_response(request)
             assert isinstance(response, HttpResponseBase)
             return self.finish(request, response)
         finally:
@@ -64,7 +69,7 @@ class APIErrorsMiddleware:
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         token = self.begin(request)
         try:
-            response = await self.get_response(request)  # type: ignore[misc]
+            response = self.refuse_body(request) or await self.get_response(request)  # type: ignore[misc]
             return self.finish(request, response)
         finally:
             current_request_id.reset(token)
@@ -78,6 +83,20 @@ class APIErrorsMiddleware:
         request_id = accept_or_generate(incoming)
         request.request_id = request_id  # type: ignore[attr-defined]
         return current_request_id.set(request_id)
+
+    def refuse_body(self, request: HttpRequest) -> HttpResponse | None:
+        """400 VALIDATION_ERROR for a body sent with ``Transfer-Encoding`` (chunked).
+
+        Django and DRF read a body by its ``Content-Length``; without one, the view sees an
+        empty body, and a PATCH would answer 200 having changed nothing. Refusing it tells
+        the client to send the length. Override to return ``None`` where the server in front
+        hands such bodies over whole with their length.
+        """
+        if not request.META.get("HTTP_TRANSFER_ENCODING") or self.is_excluded(request):
+            return None
+        error = errors.ValidationError(_BODY_WITHOUT_LENGTH)
+        error.status_code = 400
+        return get_handler().error_response(error, request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         """Exceptions from non-DRF views become envelopes (DRF views answer their own)."""

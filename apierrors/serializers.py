@@ -8,8 +8,14 @@ a 200 and a campaign with no schedule. ``RejectUnknownFieldsMixin`` answers them
 
 To apply it to every serializer of a project without editing them, set
 ``APIERRORS = {"REJECT_UNKNOWN_FIELDS": True}``; a serializer opts out with
-``reject_unknown_fields = False``. Read-only fields the serializer declares (``id``,
-``createdAt``) are accepted and ignored, so a client may send back what it read.
+``reject_unknown_fields = False``.
+
+Read-only fields the serializer declares (``id``, ``status``, ``createdAt``) are accepted
+when sent with the value they already have, so a client may send back what it read; sent
+with another value (or on a create, where they have none yet) they are INVALID_FIELD too,
+rather than a change silently not made. Values are compared as the field shows them, and
+failing that as the field reads them (the same time written with another offset is the
+same value).
 """
 
 from __future__ import annotations
@@ -17,16 +23,21 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
+from rest_framework.fields import SkipField
 from rest_framework.settings import api_settings
 
 from apierrors import codes
 from apierrors.conf import conf
 
 UNKNOWN_FIELD_MESSAGE = _("This field is not accepted by this endpoint.")
+READ_ONLY_FIELD_MESSAGE = _("This field is read-only; send it unchanged or leave it out.")
 
 # A body of 100,000 unknown keys must not buy a 10 MB answer: past this many, one more
 # entry counts the rest.
@@ -41,30 +52,71 @@ def unknown_fields(serializer: serializers.Serializer[Any], data: object) -> lis
     return [str(key) for key in data if key not in declared]
 
 
+def read_only_changes(serializer: serializers.Serializer[Any], data: object) -> list[str]:
+    """Read-only fields of ``data`` sent with a value other than the one they have."""
+    if not isinstance(data, Mapping):
+        return []
+    declared = serializer.fields
+    return [
+        str(key)
+        for key, value in data.items()
+        if key in declared
+        and declared[key].read_only
+        and not _has_value(declared[key], serializer.instance, value)
+    ]
+
+
+def _has_value(field: serializers.Field[Any, Any, Any, Any], instance: Any, sent: Any) -> bool:
+    if instance is None or isinstance(instance, list | tuple | QuerySet):
+        return False  # a create (or a list): there is no current value to send back
+    try:
+        attribute = field.get_attribute(instance)
+        current = None if attribute is None else field.to_representation(attribute)
+    except (AttributeError, KeyError, ObjectDoesNotExist, SkipField):
+        return False
+    if sent == current:
+        return True
+    try:
+        return bool(field.to_internal_value(sent) == field.to_internal_value(current))
+    except (ValidationError, DjangoValidationError, TypeError, ValueError, NotImplementedError):
+        return False
+
+
 def validate_with_unknown_fields(
     serializer: serializers.Serializer[Any],
     data: Any,
     to_internal_value: Callable[[Any], Any],
 ) -> Any:
-    """Run ``to_internal_value`` and add an INVALID_FIELD error per undeclared key."""
-    unknown = unknown_fields(serializer, data)
+    """Run ``to_internal_value`` and add an INVALID_FIELD error per undeclared key and per
+    read-only field sent with another value than its own."""
+    refused = {
+        **_unknown_errors(unknown_fields(serializer, data)),
+        **_read_only_errors(read_only_changes(serializer, data)),
+    }
     try:
         value = to_internal_value(data)
     except ValidationError as exc:
-        if unknown and isinstance(exc.detail, dict):
-            for key, errors in _unknown_errors(unknown).items():
+        if refused and isinstance(exc.detail, dict):
+            for key, errors in refused.items():
                 existing = exc.detail.get(key)
                 if isinstance(existing, list):
                     existing.extend(errors)
                 else:
                     exc.detail[key] = errors  # type: ignore[assignment]
         raise
-    if unknown:
-        raise ValidationError(_unknown_errors(unknown))
+    if refused:
+        raise ValidationError(refused)
     return value
 
 
+def _read_only_errors(names: list[str]) -> dict[str, list[ErrorDetail]]:
+    message = str(READ_ONLY_FIELD_MESSAGE)
+    return {name: [ErrorDetail(message, code=codes.INVALID_FIELD.code)] for name in names}
+
+
 def _unknown_errors(names: list[str]) -> dict[str, list[ErrorDetail]]:
+    if not names:
+        return {}
     code = codes.INVALID_FIELD.code
     message = str(UNKNOWN_FIELD_MESSAGE)
     reported = names[:MAX_REPORTED_UNKNOWN_FIELDS]

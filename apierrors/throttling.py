@@ -28,6 +28,7 @@ from django.core.exceptions import ImproperlyConfigured
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
+from apierrors import signals
 from apierrors.exceptions import ServiceUnavailable
 from apierrors.ratelimit import get_store, headers
 from apierrors.ratelimit.base import (
@@ -158,11 +159,16 @@ class RateLimitThrottle(BaseThrottle):
             return True
         store = self.get_store()
         timer = self.timer
+        started = signals.listening()
         try:
             result = store.check(self.key, plan, None if timer is None else micros(timer()))
         except StoreUnavailable as exc:
+            signals.send_throttle_decision(
+                self, request, store, started, fail_open=current().fail_open
+            )
             return self.store_unavailable(store, exc)
         decision = Decision(result)
+        signals.send_throttle_decision(self, request, store, started, plan, decision)
         self.plan, self.result, self.decision = plan, result, decision
         if current().headers:
             self.record_headers(getattr(request, "_request", request), plan, decision)

@@ -16,6 +16,7 @@ from apierrors.exceptions import Forbidden, ResourceNotFound
 from apierrors.permissions import HasScopes
 from apierrors.serializers import RejectUnknownFieldsMixin
 from apierrors.throttling import AnonRateLimitThrottle, UserRateLimitThrottle
+from sandbox.names import refused_character
 
 # The largest id a 64-bit primary key holds; larger ones would overflow the database driver.
 MAX_ID = 2**63 - 1
@@ -61,6 +62,24 @@ class IdField(serializers.IntegerField):
         if isinstance(data, bool) or not isinstance(data, int):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class NameField(TextField):
+    """A resource's name: text without control, format, private-use or separator characters
+    (INVALID_FORMAT otherwise), unique per owner by ``sandbox.names.name_key``."""
+
+    default_error_messages = {
+        "invisible": "Names may not contain control, format (zero-width, bidi) or "
+        "private-use characters."
+    }
+
+    def to_internal_value(self, data: Any) -> str:
+        value = super().to_internal_value(data)
+        if refused_character(value):
+            raise serializers.ValidationError(
+                ErrorDetail(str(self.error_messages["invisible"]), code="invalid")
+            )
+        return value
 
 
 def duplicate_name(message: str) -> ErrorDetail:
@@ -129,6 +148,13 @@ class OwnedViewSet(viewsets.GenericViewSet[Any]):
             raise ResourceNotFound(f"{self.resource_name} {int(pk)} does not exist.") from None
         self.check_object_permissions(self.request, obj)
         return obj
+
+    def body_action(self) -> str | None:
+        """The action whose body this request carries; for OPTIONS (DRF's action
+        "metadata"), the action of the method DRF is describing."""
+        if self.action == "metadata" and self.request.method is not None:
+            return self.action_map.get(self.request.method.lower(), self.action)
+        return self.action
 
     def check_owner(self, obj: Any) -> None:
         if obj.owner_id != self.request.user.pk:

@@ -13,11 +13,23 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-SECRET_KEY = os.environ.get("SANDBOX_SECRET_KEY", "sandbox-only-not-a-secret-0123456789abcdef")
+# The default key is public (it is in this file): anyone could sign tokens with it. It is
+# accepted only with DEBUG on, for a sandbox on one's own machine.
+DEFAULT_SECRET_KEY = "sandbox-only-not-a-secret-0123456789abcdef"
+SECRET_KEY = os.environ.get("SANDBOX_SECRET_KEY", DEFAULT_SECRET_KEY)
 DEBUG = os.environ.get("SANDBOX_DEBUG", "1") == "1"
+if not DEBUG and SECRET_KEY == DEFAULT_SECRET_KEY:
+    raise ImproperlyConfigured(
+        "SANDBOX_DEBUG=0 needs SANDBOX_SECRET_KEY: the default key is public, and tokens "
+        "signed with it would be accepted."
+    )
+# A URL without its trailing slash is 404 whatever the method and DEBUG: the redirect
+# APPEND_SLASH would answer cannot carry a POST's body (and with DEBUG it is a 500).
+APPEND_SLASH = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]", "testserver"]
 
 INSTALLED_APPS = [
@@ -28,6 +40,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "apierrors",
+    "apierrors.contrib.prometheus",
     "sandbox.accounts",
     "sandbox.segments",
     "sandbox.campaigns",
@@ -132,6 +145,8 @@ SPECTACULAR_SETTINGS = {
 }
 
 APIERRORS: dict[str, object] = {"FAIL_OPEN": os.environ.get("SANDBOX_FAIL_OPEN", "1") == "1"}
+if os.environ.get("SANDBOX_THROTTLE_STORE_TIMEOUT"):
+    APIERRORS["THROTTLE_STORE_TIMEOUT"] = float(os.environ["SANDBOX_THROTTLE_STORE_TIMEOUT"])
 
 LOGGING = {
     "version": 1,

@@ -9,12 +9,11 @@
 
 from __future__ import annotations
 
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from apierrors.throttling import RateLimitThrottle, UserRateLimitThrottle
-
-SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 class CampaignWriteThrottle(UserRateLimitThrottle):

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from django.views.generic import RedirectView
 from rest_framework.routers import SimpleRouter
 
-from apierrors.throttling import AnonRateLimitThrottle, UserRateLimitThrottle
+from apierrors.contrib.prometheus import metrics_view
 from sandbox.accounts.views import TokenRefreshView, TokenView
 from sandbox.campaigns.views import CampaignViewSet
+from sandbox.schema import DocsView, SchemaView
 from sandbox.segments.views import SegmentViewSet
 from sandbox.social.views import ConnectionViewSet
-
-# The views anyone may call are throttled like the others, by client address.
-PUBLIC = [UserRateLimitThrottle, AnonRateLimitThrottle]
 
 router = SimpleRouter()
 router.register("segments", SegmentViewSet, basename="segment")
@@ -21,15 +19,14 @@ router.register("campaigns", CampaignViewSet, basename="campaign")
 router.register("social/connections", ConnectionViewSet, basename="connection")
 
 urlpatterns: list[URLPattern | URLResolver] = [
+    # The bare host points people at the interactive docs.
+    path("", RedirectView.as_view(pattern_name="docs", permanent=False), name="root"),
     path("api/v1/auth/token/", TokenView.as_view(), name="token"),
     path("api/v1/auth/token/refresh/", TokenRefreshView.as_view(), name="token-refresh"),
     path("api/v1/", include(router.urls)),
-    path("api/schema/", SpectacularAPIView.as_view(throttle_classes=PUBLIC), name="schema"),
-    path(
-        "api/docs/",
-        SpectacularSwaggerView.as_view(url_name="schema", throttle_classes=PUBLIC),
-        name="docs",
-    ),
+    path("api/schema/", SchemaView.as_view(), name="schema"),
+    path("api/docs/", DocsView.as_view(url_name="schema"), name="docs"),
+    path("metrics", metrics_view, name="metrics"),
 ]
 
 handler400 = "apierrors.views.bad_request"

@@ -20,6 +20,8 @@ from openapi_spec_validator import validate
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 from rest_framework.response import Response
+from rest_framework.serializers import CharField, ModelSerializer, Serializer
+from rest_framework.validators import UniqueTogetherValidator, UniqueValidator
 from rest_framework.views import APIView
 from schemathesis import GenerationMode
 
@@ -35,8 +37,11 @@ from apierrors.openapi import (
     declared_errors,
     raises,
 )
+from apierrors.openapi.bodies import checks_uniqueness, text_example
 from tests import schemathesis_support as support
 from tests.openapi_app import urls, views
+from tests.openapi_app.serializers import ThingSerializer
+from tests.testapp.models import Holder, Thing
 
 Schema = dict[str, Any]
 
@@ -55,6 +60,19 @@ STANDARD_RESPONSES = {
     "ServiceUnavailable",
 }
 VALIDATION_CODES = ["VALIDATION_ERROR", "MISSING_FIELD", "INVALID_FORMAT"]
+
+
+def _unique() -> UniqueValidator:
+    return UniqueValidator(queryset=Thing.objects.all())
+
+
+def _together(**kwargs: Any) -> UniqueTogetherValidator:
+    return UniqueTogetherValidator(queryset=Thing.objects.all(), fields=["name"], **kwargs)
+
+
+def _model_serializer(model: type[Any], **meta: Any) -> type[ModelSerializer[Any]]:
+    attributes = {"model": model, "fields": "__all__", **meta}
+    return type("Model", (ModelSerializer,), {"Meta": type("Meta", (), attributes)})
 
 
 @pytest.fixture
@@ -136,12 +154,12 @@ def iter_responses(schema: Schema) -> Iterator[tuple[str, Schema]]:
 def test_error_components(schema: Schema) -> None:
     components = schema["components"]
     assert {"ErrorEnvelope", "ApiError", "ErrorCode", "FieldProblem"} <= set(components["schemas"])
-    assert set(components["responses"]) == STANDARD_RESPONSES
+    # No view answers 405: its response and the Allow header are not components.
+    assert set(components["responses"]) == STANDARD_RESPONSES - {"MethodNotAllowed"}
     assert set(components["headers"]) == {
         "X-Request-ID",
         "Retry-After",
         "WWW-Authenticate",
-        "Allow",
         *RATE_LIMIT_HEADERS,
     }
     envelope = components["schemas"]["ErrorEnvelope"]
@@ -161,18 +179,59 @@ def test_error_components(schema: Schema) -> None:
     assert field["nullable"] is True
 
 
-def test_code_enum_lists_the_catalogue_then_project_codes(schema: Schema) -> None:
+def test_code_enum_lists_the_codes_the_operations_answer(schema: Schema) -> None:
+    documented = {
+        code
+        for where, found in iter_responses(schema)
+        if not where.startswith("component") and where.rsplit(" ", 1)[1][0] in "45"
+        for code in error_codes(found)
+    }
     enum = schema["components"]["schemas"]["ErrorCode"]["enum"]
-    assert enum[: len(codes.CATALOGUE)] == list(codes.CATALOGUE)
-    assert "QUOTA_EXHAUSTED" in enum[len(codes.CATALOGUE) :]
-    assert len(enum) == len(set(enum))
+    assert set(enum) == documented
+    # Catalogue order, then the project's codes; none that no view answers.
+    catalogue = [code for code in codes.CATALOGUE if code in documented]
+    assert enum == [*catalogue, "QUOTA_EXHAUSTED"]
+    assert "CAMPAIGN_NOT_SCHEDULED" not in enum
+    assert "METHOD_NOT_ALLOWED" not in enum
+
+
+def test_components_only_for_what_the_operations_answer(settings: Any) -> None:
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_SCHEMA_CLASS": "apierrors.openapi.AutoSchema",
+    }
+    ping = [found for found in urls.urlpatterns if str(found.pattern) == "ping/"]
+    generator = SchemaGenerator(patterns=[path("t/openapi/", include(ping))])
+    components = generator.get_schema(request=None, public=True)["components"]
+    assert components["schemas"]["ErrorCode"]["enum"] == ["NOT_ACCEPTABLE", "SERVER_ERROR"]
+    assert set(components["responses"]) == {"NotAcceptable", "ServerError"}
+    assert set(components["headers"]) == {"X-Request-ID"}
+
+
+def test_declared_405_registers_its_response_and_header(settings: Any) -> None:
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_SCHEMA_CLASS": "apierrors.openapi.AutoSchema",
+    }
+
+    @raises(errors.MethodNotAllowed)
+    class Fixed(views.PingView):
+        pass
+
+    generator = SchemaGenerator(patterns=[path("t/openapi/fixed/", Fixed.as_view())])
+    schema = generator.get_schema(request=None, public=True)
+    assert component_ref(schema, "GET", "fixed/", 405) == "MethodNotAllowed"
+    assert "Allow" in schema["components"]["headers"]
+    assert "METHOD_NOT_ALLOWED" in schema["components"]["schemas"]["ErrorCode"]["enum"]
 
 
 def test_no_component_per_field_or_enum(schema: Schema) -> None:
     # drf-spectacular's enum hook must find nothing to split out of the error components.
     names = set(schema["components"]["schemas"])
     ours = {"ErrorEnvelope", "ApiError", "ErrorCode", "FieldProblem"}
-    serializers = {n for n in names if n.startswith(("Note", "Report", "Paginated", "Patched"))}
+    serializers = {
+        n for n in names if n.startswith(("Note", "Report", "Thing", "Paginated", "Patched"))
+    }
     assert names == ours | serializers
 
 
@@ -201,6 +260,8 @@ def test_component_names_do_not_depend_on_the_views(generate: Callable[[], Schem
         ("POST", "reports/{id}/publish/", [202, 401, 403, 404, 406, 429, 500, 502]),
         ("POST", "reports/generate/", [202, 401, 402, 403, 406, 429, 500]),
         ("GET", "health/", [200, 406, 500, 503]),
+        ("GET", "things/", [200, 406, 500]),
+        ("POST", "things/", [201, 400, 406, 409, 415, 422, 500]),
     ],
 )
 def test_statuses_inferred_from_the_view(
@@ -291,10 +352,48 @@ def test_request_text_documents_what_charfield_refuses(schema: Schema) -> None:
         assert not re.search(body, text)
     for blank in ("", "  ", "\t\n"):
         assert not re.search(title, blank)
+    assert request["title"]["minLength"] == 1
+    assert "minLength" not in request["body"]
     # Responses and read-only fields are left alone.
     note = schema["components"]["schemas"]["Note"]["properties"]
     assert "pattern" not in note["title"]
     assert "pattern" not in note["id"]
+
+
+def test_request_text_has_an_example_its_pattern_accepts(schema: Schema) -> None:
+    # Swagger UI prefills a request from the examples, and makes random text up from a
+    # pattern where a string has none: each patterned property gets a plain example.
+    request = schema["components"]["schemas"]["NoteRequest"]["properties"]
+    assert request["title"]["example"] == request["body"]["example"] == "string"
+    checked = 0
+    for name, component in schema["components"]["schemas"].items():
+        for prop_name, prop in component.get("properties", {}).items():
+            if "pattern" not in prop:
+                continue
+            example = prop["example"]
+            assert re.search(prop["pattern"], example), (name, prop_name)
+            assert prop.get("minLength", 0) <= len(example) <= prop.get("maxLength", 10**6)
+            checked += 1
+    assert checked >= 4
+
+
+@pytest.mark.parametrize(
+    ("limits", "expected"),
+    [
+        ({}, "string"),
+        ({"maxLength": 3}, "str"),
+        ({"minLength": 8, "maxLength": 8}, "stringst"),
+        ({"minLength": 13}, "stringstrings"),
+    ],
+)
+def test_text_example_fits_the_lengths(limits: Schema, expected: str) -> None:
+    assert text_example(limits) == expected
+
+
+def test_an_example_of_the_field_is_kept(generate: Callable[[], Schema]) -> None:
+    component = generate()["components"]["schemas"]["ReportRequest"]["properties"]["name"]
+    assert component["example"] == "Monthly sales"
+    assert re.search(component["pattern"], component["example"])
 
 
 def test_reject_unknown_fields_setting_adds_invalid_field_everywhere(
@@ -305,6 +404,82 @@ def test_reject_unknown_fields_setting_adds_invalid_field_everywhere(
     assert "INVALID_FIELD" in codes_for(schema, "POST", "validated/", 422)
     assert component_ref(schema, "POST", "validated/", 422) == "ValidationFailed"
     assert schema["components"]["schemas"]["Note"]["additionalProperties"] is False
+
+
+def test_unique_validator_of_the_request_serializer_answers_409(schema: Schema) -> None:
+    # ThingSerializer's name is unique on the model: DRF gives it a UniqueValidator, whose
+    # refusal (code "unique") the handler answers 409 DUPLICATE_RESOURCE.
+    found = response(schema, "POST", "things/", 409)
+    assert error_codes(found) == ["DUPLICATE_RESOURCE"]
+    assert found["content"]["application/json"]["examples"]["DUPLICATE_RESOURCE"]
+    # A read answers no 409, and a write without a uniqueness rule neither.
+    assert 409 not in statuses(schema, "GET", "things/")
+    assert 409 not in statuses(schema, "POST", "notes/")
+
+
+@pytest.mark.django_db
+def test_documented_409_is_what_a_taken_name_answers(
+    generate: Callable[[], Schema], api_client: Any
+) -> None:
+    documented = codes_for(generate(), "POST", "things/", 409)
+    assert api_client.post("/t/openapi/things/", {"name": "one"}, format="json").status_code == 201
+    answer = api_client.post("/t/openapi/things/", {"name": "one"}, format="json")
+    assert answer.status_code == 409
+    assert answer.json()["error"]["code"] in documented
+
+
+class _Named(Serializer[Any]):
+    name = CharField()
+
+
+@pytest.mark.parametrize(
+    ("serializer", "expected"),
+    [
+        (_Named, False),
+        (type("Unique", (_Named,), {"name": CharField(validators=[_unique()])}), True),
+        (
+            type(
+                "ReadOnly", (_Named,), {"name": CharField(read_only=True, validators=[_unique()])}
+            ),
+            False,
+        ),
+        (
+            type(
+                "Together",
+                (_Named,),
+                {"Meta": type("Meta", (), {"validators": [_together()]})},
+            ),
+            True,
+        ),
+        (
+            type(
+                "OwnCode",
+                (_Named,),
+                {"Meta": type("Meta", (), {"validators": [_together(code="taken_slot")]})},
+            ),
+            False,
+        ),
+        (type("Nested", (_Named,), {"thing": ThingSerializer()}), True),
+        (type("NestedList", (_Named,), {"things": ThingSerializer(many=True)}), True),
+        (ThingSerializer, True),
+        (_model_serializer(Thing, extra_kwargs={"name": {"validators": []}}), True),
+        (_model_serializer(Holder), False),
+    ],
+    ids=[
+        "plain",
+        "unique-validator",
+        "read-only",
+        "unique-together",
+        "unique-together-own-code",
+        "nested",
+        "nested-list",
+        "model-unique-field",
+        "model-rule-without-validator",
+        "model-without-rule",
+    ],
+)
+def test_checks_uniqueness(serializer: Any, expected: bool) -> None:
+    assert checks_uniqueness(serializer) is expected
 
 
 def test_paginated_list_answers_404(schema: Schema) -> None:
@@ -502,7 +677,10 @@ def test_error_document_built_once_per_operation(settings: Any) -> None:
     assert CountingSchema.documents == operations
     # The shared components are built by the first operation only.
     assert CountingDocument.schemas_built == 1
-    assert set(schema["components"]["responses"]) == STANDARD_RESPONSES
+    assert set(schema["components"]["responses"]) == STANDARD_RESPONSES - {
+        "MethodNotAllowed",
+        "ServiceUnavailable",
+    }
 
 
 def test_error_documented_by_hand_is_kept(generate: Callable[[], Schema], settings: Any) -> None:
@@ -716,7 +894,7 @@ def test_responses_conform_to_the_schema(
     rates = {views.UnconfiguredThrottle.scope: "1000000/hour"}
     monkeypatch.setattr(views.UnconfiguredThrottle, "THROTTLE_RATES", rates)
     operations = support.operations(support.load(generate(), generate_credentials=True))
-    assert len(operations) == 13
+    assert len(operations) == 15
     for api_operation in operations.values():
         support.run(api_operation, headers={}, max_examples=50, modes=[GenerationMode.POSITIVE])
 

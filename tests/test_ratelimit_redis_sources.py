@@ -147,6 +147,10 @@ def test_django_redis_cache_gets_its_own_store(settings):
 
 
 def test_the_store_timeout_bounds_the_stores_own_connections(settings):
+    # The library's default, not the test settings' longer one.
+    settings.APIERRORS = {
+        key: value for key, value in settings.APIERRORS.items() if key != "THROTTLE_STORE_TIMEOUT"
+    }
     alias = use_cache(settings, django_cache("redis://127.0.0.1:1/0", socket_timeout=30))
     connections = get_store(alias).connections
     assert connections is not None
@@ -350,9 +354,11 @@ def test_frozen_redis_answers_within_the_store_timeout(
     one THROTTLE_STORE_TIMEOUT per check, never a hang."""
     set_rates(settings, user="100/minute")
     if source == "django":
-        use_cache(settings, django_cache(own_redis.url), FAIL_OPEN=fail_open)
+        use_cache(
+            settings, django_cache(own_redis.url), FAIL_OPEN=fail_open, THROTTLE_STORE_TIMEOUT=0.25
+        )
     else:
-        use_store(settings, own_redis.url, FAIL_OPEN=fail_open)
+        use_store(settings, own_redis.url, FAIL_OPEN=fail_open, THROTTLE_STORE_TIMEOUT=0.25)
     assert api_client.get(USER).status_code == 200  # connected while the server answered
     own_redis.pause()
     try:
@@ -371,6 +377,7 @@ def test_frozen_redis_answers_within_the_store_timeout(
 
 
 def test_frozen_sentinel_is_bounded_too(settings):
+    settings.APIERRORS = {**settings.APIERRORS, "THROTTLE_STORE_TIMEOUT": 0.25}
     # A sentinel that accepts connections and never answers.
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))

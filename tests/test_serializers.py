@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from typing import Any
 
 import pytest
@@ -46,10 +47,70 @@ def test_unknown_fields_join_other_problems(api_client):
     assert sorted(details(response)) == [("bogus", "INVALID_FIELD"), ("title", "MISSING_FIELD")]
 
 
-def test_declared_read_only_fields_are_accepted(api_client):
+def test_read_only_fields_on_a_create_are_invalid_field(api_client):
+    # A create has no current value to send back: the id would silently not be used.
     response = post(api_client, "/t/orders/strict/", {"id": 7, "title": "x"})
-    assert response.status_code == 201
-    assert response.json() == {"title": "x"}
+    assert response.status_code == 422
+    assert details(response) == [("id", "INVALID_FIELD")]
+
+
+class Shown(apierrors_serializers.RejectUnknownFieldsMixin, serializers.Serializer[Any]):
+    id = serializers.IntegerField(read_only=True)
+    status = serializers.CharField(read_only=True)
+    owner = serializers.CharField(source="owner.username", read_only=True)
+    sentAt = serializers.DateTimeField(source="sent_at", read_only=True, allow_null=True)
+    title = serializers.CharField()
+
+
+class Owner:
+    username = "demo"
+
+
+class Row:
+    id = 3
+    status = "draft"
+    owner = Owner()
+    sent_at = datetime(2030, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    title = "t"
+
+
+def errors_of(data: dict[str, Any]) -> Any:
+    serializer = Shown(instance=Row(), data=data, partial=True)
+    serializer.is_valid()
+    return {key: [error.code for error in value] for key, value in serializer.errors.items()}
+
+
+def test_read_only_fields_sent_back_unchanged_are_accepted():
+    assert errors_of({"id": 3, "status": "draft", "owner": "demo", "title": "new"}) == {}
+    # The same time, written as the field shows it or with another offset.
+    assert errors_of({"sentAt": "2030-01-02T03:04:05Z"}) == {}
+    assert errors_of({"sentAt": "2030-01-02T05:04:05+02:00"}) == {}
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"id": 4},
+        {"status": "active"},
+        {"owner": "someone else"},
+        {"sentAt": "2031-01-01T00:00:00Z"},
+        {"sentAt": None},
+        {"sentAt": "not a time"},
+        {"id": "3x"},
+    ],
+)
+def test_read_only_fields_sent_with_another_value_are_invalid_field(data):
+    assert errors_of(data) == dict.fromkeys(data, ["INVALID_FIELD"])
+
+
+def test_read_only_changes_join_other_problems():
+    serializer = Shown(instance=Row(), data={"status": "active", "title": "", "x": 1}, partial=True)
+    assert not serializer.is_valid()
+    assert {key: errors[0].code for key, errors in serializer.errors.items()} == {
+        "title": "blank",
+        "x": "INVALID_FIELD",
+        "status": "INVALID_FIELD",
+    }
 
 
 def test_loose_serializers_drop_unknown_fields_by_default(api_client):

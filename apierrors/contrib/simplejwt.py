@@ -5,7 +5,8 @@ dict, and it does not chain the ``ExpiredTokenError`` behind an expired token, s
 cannot tell "refresh your token" from "this token is no good". The classes here tell them
 apart:
 
-- ``JWTAuthentication`` answers an access token whose only fault is its expiry with 401
+- ``JWTAuthentication`` reads the ``Authorization`` scheme case-insensitively (RFC 9110)
+  and answers an access token whose only fault is its expiry with 401
   TOKEN_EXPIRED and ``WWW-Authenticate: Bearer error="invalid_token",
   error_description="The access token expired"``; every other failure (bad signature,
   ``alg: none``, wrong token type, unknown user, malformed header) with 401 UNAUTHORIZED,
@@ -13,9 +14,9 @@ apart:
 - ``apierrors.contrib.simplejwt_views`` holds the token endpoints, answered the same way.
 
 "Only fault is its expiry" means: the signature verifies with the configured algorithm
-and key, and every other check of the token class (audience, issuer, type, ``jti``, the
-blacklist, a subclass's own ``verify``) passes. A token that fails any of them is never
-reported as merely expired. Use them in settings::
+and key, every other check of the token class (audience, issuer, type, ``jti``, the
+blacklist, a subclass's own ``verify``) passes, and its user exists and may sign in. A
+token that fails any of them is never reported as merely expired. Use them in settings::
 
     REST_FRAMEWORK = {
         "DEFAULT_AUTHENTICATION_CLASSES": ["apierrors.contrib.simplejwt.JWTAuthentication"],
@@ -32,6 +33,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import jwt
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import DatabaseError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions as drf
@@ -112,6 +115,24 @@ def _valid_apart_from_expiry(raw_token: bytes | str, token_class: type[Token]) -
     return True
 
 
+def user_may_authenticate(raw_token: bytes | str, token_class: type[Token]) -> bool:
+    """Whether the user a token (read without verifying it) names exists and may sign in.
+
+    An expired token of a deleted or inactive user is answered UNAUTHORIZED, as the same
+    token would be before its expiry: "expired" tells a client that refreshing would help.
+    """
+    try:
+        token = token_class(raw_token, verify=False)  # type: ignore[arg-type]
+        user_id = token.get(api_settings.USER_ID_CLAIM)
+        if user_id is None:
+            return False
+        model = get_user_model()
+        user = model._default_manager.get(**{api_settings.USER_ID_FIELD: user_id})
+    except (TokenError, ObjectDoesNotExist, *USER_LOOKUP_FAILURES):
+        return False
+    return bool(api_settings.USER_AUTHENTICATION_RULE(user))
+
+
 def invalid_token(message: Any = None) -> Unauthorized:
     """401 UNAUTHORIZED for a token (or header) that is not valid."""
     return Unauthorized(
@@ -145,6 +166,17 @@ class JWTAuthentication(authentication.JWTAuthentication):
             # dict details that say nothing a client can act on.
             raise invalid_token(self.invalid_message) from None
 
+    def get_raw_token(self, header: bytes) -> bytes | None:
+        # The scheme is case-insensitive (RFC 9110, section 11.1); simplejwt compares it as
+        # configured, so "bearer <token>" would read as no credentials at all.
+        parts = header.split()
+        if parts:
+            for scheme in authentication.AUTH_HEADER_TYPE_BYTES:
+                if parts[0].lower() == scheme.lower():
+                    header = b" ".join([scheme, *parts[1:]])
+                    break
+        return super().get_raw_token(header)
+
     def get_header(self, request: Request) -> bytes:
         try:
             return super().get_header(request)
@@ -163,7 +195,11 @@ class JWTAuthentication(authentication.JWTAuthentication):
                 # A signed token can still carry claims simplejwt cannot read: an ``exp`` of
                 # 10**400 overflows its datetime conversion.
                 continue
-        if any(_valid_apart_from_expiry(raw_token, token_class) for token_class in expired):
+        if any(
+            _valid_apart_from_expiry(raw_token, token_class)
+            and user_may_authenticate(raw_token, token_class)
+            for token_class in expired
+        ):
             raise token_expired()
         raise invalid_token(self.invalid_message)
 

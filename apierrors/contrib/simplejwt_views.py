@@ -3,7 +3,8 @@
 - ``TokenObtainPairView`` answers wrong credentials with 401 UNAUTHORIZED (and the
   ``WWW-Authenticate`` challenge of the endpoint).
 - ``TokenRefreshView`` answers a refresh token whose only fault is its expiry with 401
-  TOKEN_EXPIRED, any other bad one (or one whose user is gone) with 401 UNAUTHORIZED.
+  TOKEN_EXPIRED, any other bad one (or one whose user is gone or inactive, expired or not) with 401
+  UNAUTHORIZED.
 
 Route them in place of simplejwt's own::
 
@@ -25,7 +26,12 @@ from rest_framework.response import Response
 from rest_framework_simplejwt import views
 from rest_framework_simplejwt.exceptions import ExpiredTokenError, InvalidToken, TokenError
 
-from apierrors.contrib.simplejwt import expired_only, invalid_token, token_expired
+from apierrors.contrib.simplejwt import (
+    expired_only,
+    invalid_token,
+    token_expired,
+    user_may_authenticate,
+)
 from apierrors.exceptions import TokenExpired, Unauthorized
 
 
@@ -67,6 +73,11 @@ class TokenRefreshView(views.TokenRefreshView):
         """TOKEN_EXPIRED when the refresh token's only fault is its expiry, else UNAUTHORIZED."""
         raw = serializer.initial_data.get("refresh")
         token_class = getattr(serializer, "token_class", None)
-        if isinstance(raw, str) and token_class is not None and expired_only(raw, [token_class]):
+        if (
+            isinstance(raw, str)
+            and token_class is not None
+            and expired_only(raw, [token_class])
+            and user_may_authenticate(raw, token_class)
+        ):
             return token_expired(self.expired_message)
         return invalid_token(self.invalid_message)

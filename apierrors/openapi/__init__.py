@@ -14,7 +14,8 @@ domain errors declared with ``@raises``::
         def activate(self, request, pk=None): ...
 
 Each status documents its codes as an enum narrowed to what the operation can answer, with
-one example body per code, against one reusable ``ErrorEnvelope`` component. Statuses whose
+one example body per code, against one reusable ``ErrorEnvelope`` component; its
+``ErrorCode`` enum is the union of the codes the operations answer. Statuses whose
 answer is the same everywhere point at a shared response component (``NotFound``,
 ``RateLimited``, ...). Every response documents ``X-Request-ID``; throttled operations
 document the ``X-RateLimit-*`` headers on their successes and their 429.
@@ -25,7 +26,8 @@ The package, by concern:
 - ``outcomes``: ``Outcome``, one error an operation can answer, and the shared ones;
 - ``responses``: ``ErrorDocument``, which builds the responses, and the shared ones;
 - ``components``: the envelope's schema components and the header components;
-- ``bodies``: what a request body's component promises (closed objects, text patterns);
+- ``bodies``: what a request body's component promises (closed objects, text patterns and
+  their examples), and whether its serializer checks uniqueness (409);
 - ``introspection``: reading a view's handlers and permissions.
 
 It imports drf-spectacular. ``@raises`` itself lives in ``apierrors.declarations``, which
@@ -40,8 +42,11 @@ from apierrors.openapi.bodies import (
     NO_NUL_PATTERN,
     NOT_BLANK_PATTERN,
     PYTHON_WHITESPACE,
+    TEXT_EXAMPLE,
+    checks_uniqueness,
     constrain_text_fields,
     rejects_unknown_fields,
+    text_example,
     text_pattern,
 )
 from apierrors.openapi.components import (
@@ -82,12 +87,14 @@ __all__ = [
     "RATE_LIMIT_HEADERS",
     "RETRY_AFTER",
     "STANDARD_RESPONSES",
+    "TEXT_EXAMPLE",
     "WWW_AUTHENTICATE",
     "AutoSchema",
     "ErrorDocument",
     "Outcome",
     "Raisable",
     "authentication_outcomes",
+    "checks_uniqueness",
     "constrain_text_fields",
     "declared_errors",
     "default_authentication_outcomes",
@@ -95,6 +102,7 @@ __all__ = [
     "parse_error_outcome",
     "raises",
     "rejects_unknown_fields",
+    "text_example",
     "text_pattern",
     "validation_outcomes",
 ]

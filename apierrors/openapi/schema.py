@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import weakref
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
@@ -18,8 +19,12 @@ from apierrors import declarations
 from apierrors import exceptions as errors
 from apierrors.conf import conf
 from apierrors.docs import example_error
-from apierrors.openapi.bodies import constrain_text_fields, rejects_unknown_fields
-from apierrors.openapi.components import ALLOW, WWW_AUTHENTICATE, ref
+from apierrors.openapi.bodies import (
+    checks_uniqueness,
+    constrain_text_fields,
+    rejects_unknown_fields,
+)
+from apierrors.openapi.components import ALLOW, ERROR_CODE, WWW_AUTHENTICATE, ref
 from apierrors.openapi.introspection import (
     AUTHENTICATION_ONLY,
     Negated,
@@ -30,6 +35,7 @@ from apierrors.openapi.introspection import (
 from apierrors.openapi.outcomes import (
     Outcome,
     authentication_outcomes,
+    code_order,
     parse_error_outcome,
     rate_limited_outcome,
     validation_outcomes,
@@ -37,11 +43,31 @@ from apierrors.openapi.outcomes import (
 from apierrors.openapi.responses import STANDARD_RESPONSES, ErrorDocument, status_key
 from apierrors.ratelimit.headers import RETRY_AFTER, retry_after_seconds
 
-# The shared components are the same for every operation of one generation, and each
-# generation has a registry of its own: they are built and registered once per registry.
-_standard_responses: weakref.WeakKeyDictionary[ComponentRegistry, dict[int, str]] = (
+
+@dataclass
+class SharedComponents:
+    """The shared error components of one schema generation.
+
+    The schemas are registered by the first operation. A response component (and the
+    headers it names) is registered when an operation first refers to it, and ``ErrorCode``
+    lists the codes the operations document so far: a schema names only what its
+    operations can answer.
+    """
+
+    responses: dict[int, tuple[str, dict[str, Any]]]
+    headers: dict[str, dict[str, Any]]
+    code_order: list[str]
+    codes: set[str] = field(default_factory=set)
+
+
+# Each generation has a registry of its own: the shared components are built once per registry.
+_shared: weakref.WeakKeyDictionary[ComponentRegistry, SharedComponents] = (
     weakref.WeakKeyDictionary()
 )
+
+
+# The methods that create or change a resource, and so can break a uniqueness rule.
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
 class AutoSchema(SpectacularAutoSchema):
@@ -76,18 +102,20 @@ class AutoSchema(SpectacularAutoSchema):
 
     def _add_error_responses(self, operation: dict[str, Any], document: ErrorDocument) -> None:
         """Document the operation's errors, and its headers on every response."""
-        standard = self.register_error_components(document)
-        registry = self.registry
+        shared = self.register_error_components(document)
         responses: dict[str, Any] = operation.setdefault("responses", {})
         by_status: dict[int, list[Outcome]] = {}
         for outcome in self.get_error_outcomes(operation):
             by_status.setdefault(outcome.status, []).append(outcome)
+        documented: list[Outcome] = []
         for status, outcomes in by_status.items():
             if str(status) in responses:
                 continue  # documented by hand with extend_schema
+            documented += outcomes
             built = document.response(outcomes)
-            name = standard.get(status)
-            if name is not None and built == registry[(name, ResolvedComponent.RESPONSE)].schema:
+            name, standard = shared.responses.get(status, (None, None))
+            if name is not None and built == standard:
+                self._register(name, ResolvedComponent.RESPONSE, built)
                 responses[str(status)] = ref(ResolvedComponent.RESPONSE, name)
             else:
                 responses[str(status)] = built
@@ -102,6 +130,25 @@ class AutoSchema(SpectacularAutoSchema):
             for name in names:
                 headers.setdefault(name, ref("headers", name))
         operation["responses"] = dict(sorted(responses.items(), key=status_key))
+        self._register_referenced_headers(shared, operation["responses"].values())
+        self._add_codes(shared, [outcome.code for outcome in documented])
+
+    def _register_referenced_headers(self, shared: SharedComponents, responses: Any) -> None:
+        """Register the header components that ``responses`` refer to."""
+        standard = dict(shared.responses.values())
+        for response in responses:
+            if "$ref" in response:
+                response = standard.get(str(response["$ref"]).rsplit("/", 1)[1], {})
+            for header in response.get("headers", {}).values():
+                name = str(header.get("$ref", "")).rsplit("/", 1)[-1]
+                if name in shared.headers:
+                    self._register(name, ResolvedComponent.HEADER, shared.headers[name])
+
+    def _add_codes(self, shared: SharedComponents, documented: list[str]) -> None:
+        """Add the codes an operation documents to the ``ErrorCode`` enum."""
+        shared.codes.update(documented)
+        enum = self.registry[(ERROR_CODE, ResolvedComponent.SCHEMA)].schema["enum"]
+        enum[:] = sorted(shared.codes, key=lambda code: code_order(code, shared.code_order))
 
     def resolve_serializer(
         self, serializer: Any, direction: Any, bypass_extensions: bool = False
@@ -135,29 +182,25 @@ class AutoSchema(SpectacularAutoSchema):
             return self._operation_document
         return self.error_document()
 
-    def register_error_components(self, document: ErrorDocument) -> dict[int, str]:
-        """Register the shared components; returns the response component of each status.
+    def register_error_components(self, document: ErrorDocument) -> SharedComponents:
+        """The shared components of this schema generation (per registry), built by the
+        first operation, which registers the schemas; the later ones find them."""
+        shared = _shared.get(self.registry)
+        if shared is None:
+            shared = self._register_error_components(document)
+            _shared[self.registry] = shared
+        return shared
 
-        The components are built once per schema generation (per registry), by the first
-        operation; the later ones find them registered.
-        """
-        standard = _standard_responses.get(self.registry)
-        if standard is None:
-            standard = self._register_error_components(document)
-            _standard_responses[self.registry] = standard
-        return standard
-
-    def _register_error_components(self, document: ErrorDocument) -> dict[int, str]:
+    def _register_error_components(self, document: ErrorDocument) -> SharedComponents:
         for name, schema in document.schemas().items():
+            if name == ERROR_CODE:
+                schema = {**schema, "enum": []}  # filled by the operations' codes
             self._register(name, ResolvedComponent.SCHEMA, schema)
-        for name, header in document.headers().items():
-            self._register(name, ResolvedComponent.HEADER, header)
-        by_status: dict[int, str] = {}
+        responses: dict[int, tuple[str, dict[str, Any]]] = {}
         for name, outcomes_for in STANDARD_RESPONSES.items():
             outcomes = outcomes_for(document)
-            self._register(name, ResolvedComponent.RESPONSE, document.response(outcomes))
-            by_status[outcomes[0].status] = name
-        return by_status
+            responses[outcomes[0].status] = (name, document.response(outcomes))
+        return SharedComponents(responses, document.headers(), document.all_codes)
 
     def _register(self, name: str, kind: str, schema: dict[str, Any]) -> None:
         self.registry.register_on_missing(
@@ -177,6 +220,7 @@ class AutoSchema(SpectacularAutoSchema):
             *self.throttle_errors(),
             *self.lookup_errors(operation),
             *self.body_errors(operation),
+            *self.uniqueness_errors(operation),
             *self.negotiation_errors(),
             *self.declared_errors(),
             *self.server_errors(),
@@ -280,6 +324,20 @@ class AutoSchema(SpectacularAutoSchema):
             Outcome(errors.UnsupportedMediaType()),
             *validation_outcomes(reject_unknown_fields=rejects),
         ]
+
+    def uniqueness_errors(self, operation: dict[str, Any]) -> list[Outcome]:
+        """409 DUPLICATE_RESOURCE for a write whose request serializer checks uniqueness.
+
+        A ``UniqueValidator``, ``UniqueTogetherValidator`` or ``unique_for_date`` refusing a
+        taken value is answered 409 (``details`` name the fields), and so is the database's
+        unique violation for a ``ModelSerializer`` whose model has a uniqueness rule.
+        """
+        if self.method not in WRITE_METHODS or "requestBody" not in operation:
+            return []
+        serializer = self.get_request_serializer()
+        if serializer is None or not checks_uniqueness(serializer):
+            return []
+        return [Outcome(example_error(errors.DuplicateResource))]
 
     def negotiation_errors(self) -> list[Outcome]:
         """406 unless a renderer takes any media type."""

@@ -89,10 +89,18 @@ class Plan:
         return [policy.params for policy in self.policies]
 
     def keys(self, tag: str) -> list[str]:
-        """The store keys of one client: one per policy, all sharing the hash tag ``{tag}``."""
+        """The store keys of one client: one per policy, all sharing the hash tag ``{tag}``.
+
+        Redis Cluster hashes only what is between the first ``{`` and the next ``}``, so
+        the keys of one check are in one slot, on one server. An empty hash tag (``{}``)
+        would hash each whole key instead: an empty ``tag`` is written ``()``, as a tag
+        ``{}`` is.
+        """
         if "{" in tag or "}" in tag:
             # A brace inside the tag would move the hash tag Redis and sharding look at.
             tag = tag.replace("{", "(").replace("}", ")")
+        elif not tag:
+            tag = "()"
         head = f"{self.prefix}:{{{tag}"
         return [head + suffix for suffix in self.suffixes]
 

@@ -265,6 +265,31 @@ def check_rate_limit_headers(**kwargs: Any) -> CheckResult:
     ]
 
 
+def check_throttle_key_prefix(**kwargs: Any) -> CheckResult:
+    """A brace in the key prefix would become the keys' hash tag: every client's keys in
+    one Redis Cluster slot (one master), or one check's keys in several."""
+    prefix = conf.THROTTLE_KEY_PREFIX
+    if not isinstance(prefix, str) or not ("{" in prefix or "}" in prefix):
+        return []
+    if not throttles_in_use():
+        return []
+    return [
+        checks.Error(
+            f"APIERRORS['THROTTLE_KEY_PREFIX'] ({prefix!r}) holds a brace: Redis Cluster "
+            "and sharded caches would take the hash tag from the prefix instead of the "
+            "client, putting every client on one server (or one check's keys on several).",
+            hint="Drop the braces from the prefix; the client part of each key is already "
+            "a hash tag.",
+            id="apierrors.E107",
+        )
+    ]
+
+
 def register() -> None:
-    for check in (check_throttle_rates, check_throttle_caches, check_rate_limit_headers):
+    for check in (
+        check_throttle_rates,
+        check_throttle_caches,
+        check_throttle_key_prefix,
+        check_rate_limit_headers,
+    ):
         checks.register(check)

@@ -3,10 +3,11 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from sandbox.names import NamedModel
 from sandbox.segments.models import Segment
 
 
-class Campaign(models.Model):
+class Campaign(NamedModel):
     """An email sent to a segment: ``draft`` -> ``scheduled`` -> ``active`` -> ``paused`` /
     ``completed``."""
 
@@ -28,7 +29,6 @@ class Campaign(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="campaigns"
     )
-    name = models.CharField(max_length=100)
     subject = models.CharField(max_length=200, blank=True, default="")
     body = models.TextField(blank=True, default="")
     segment = models.ForeignKey(
@@ -42,7 +42,9 @@ class Campaign(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [
-            models.UniqueConstraint(fields=["owner", "name"], name="campaign_unique_owner_name")
+            models.UniqueConstraint(
+                fields=["owner", "name_key"], name="campaign_unique_owner_name_key"
+            )
         ]
 
     def __str__(self) -> str:

@@ -10,7 +10,14 @@ from rest_framework.exceptions import ErrorDetail
 
 from apierrors import codes
 from sandbox.campaigns.models import Campaign
-from sandbox.resources import OwnedRelatedField, StrictSerializer, TextField, duplicate_name
+from sandbox.names import name_key
+from sandbox.resources import (
+    NameField,
+    OwnedRelatedField,
+    StrictSerializer,
+    TextField,
+    duplicate_name,
+)
 from sandbox.segments.models import Segment
 
 # How far ahead a campaign may be scheduled.
@@ -22,7 +29,7 @@ class CampaignSerializer(StrictSerializer):
     actions; segmentId names one of the owner's segments."""
 
     id = serializers.IntegerField(read_only=True)
-    name = TextField(max_length=100)
+    name = NameField(max_length=100)
     subject = TextField(max_length=200, required=False, allow_blank=True)
     body = TextField(max_length=20000, required=False, allow_blank=True)
     segmentId = OwnedRelatedField(
@@ -36,7 +43,7 @@ class CampaignSerializer(StrictSerializer):
 
     def validate_name(self, value: str) -> str:
         owner = self.context["request"].user
-        taken = Campaign.objects.filter(owner=owner, name=value)
+        taken = Campaign.objects.filter(owner=owner, name_key=name_key(value))
         if self.instance is not None:
             taken = taken.exclude(pk=self.instance.pk)
         if taken.exists():
@@ -74,8 +81,10 @@ class CampaignSerializer(StrictSerializer):
     def update(self, instance: Campaign, validated_data: dict[str, Any]) -> Campaign:
         for name, value in validated_data.items():
             setattr(instance, name, value)
+        # An UPDATE of the fields sent and nothing else: never an INSERT, whatever happened
+        # to the row meanwhile (the view holds its lock).
         with transaction.atomic():
-            instance.save()
+            instance.save(update_fields=[*validated_data, "updated_at"])
         return instance
 
 

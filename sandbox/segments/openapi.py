@@ -7,6 +7,13 @@ and the operators taking that value, so that a tree the schema accepts is a tree
 accepts, save for what JSON Schema cannot say (the depth and condition limits, and ranges
 whose low end is above their high end), which the descriptions state.
 
+Every member of a ``oneOf`` is a named component (``SegmentNumberNumberRangeCondition``,
+...): client generators name a class after each member and give up on inline ones
+(openapi-python-client drops every operation that uses the union). No member has a property
+whose value alone tells it apart (a field takes operators of several kinds, an operator
+serves several types), so the unions have no ``discriminator``: a client tries the members
+in turn, and exactly one matches.
+
 The enums are components of their own (``SegmentNumberField``, ``SegmentNumberRangeOperator``,
 ...): drf-spectacular's enum hook names inline enums after their property, and gives every
 ``field`` enum of one component the same name, which would merge them into one.
@@ -19,14 +26,12 @@ from typing import Any
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.plumbing import ResolvedComponent
 
+from apierrors.openapi import NO_NUL_PATTERN
 from sandbox.segments import rules
 
 RULE = "SegmentRule"
 CONDITION = "SegmentCondition"
 GROUPS = {"all": "SegmentAllGroup", "any": "SegmentAnyGroup", "not": "SegmentNotGroup"}
-
-# No database stores a NUL character, so text holding one is refused (INVALID_FORMAT).
-NO_NUL = "^[^\\x00]*$"
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -34,7 +39,7 @@ def _ref(name: str) -> dict[str, str]:
 
 
 def _text() -> dict[str, Any]:
-    return {"type": "string", "maxLength": rules.MAX_STRING_LENGTH, "pattern": NO_NUL}
+    return {"type": "string", "maxLength": rules.MAX_STRING_LENGTH, "pattern": NO_NUL_PATTERN}
 
 
 def _pair(item: dict[str, Any], order: str) -> dict[str, Any]:
@@ -107,19 +112,20 @@ def condition_components() -> dict[str, dict[str, Any]]:
                 "enum": names,
                 "description": f"The operators of {field_type} fields taking a {kind_name}.",
             }
-            shapes.append(
-                {
-                    "type": "object",
-                    "title": f"{field_type} field, {kind_name} value",
-                    "properties": {
-                        "field": _ref(field_enum),
-                        "operator": _ref(operator_enum),
-                        "value": value_schema(operators[names[0]]),
-                    },
-                    "required": ["field", "operator", "value"],
-                    "additionalProperties": False,
-                }
-            )
+            shape = f"{_type_name(field_type)}{KIND_NAMES[kind_name]}Condition"
+            result[shape] = {
+                "type": "object",
+                "description": f"A condition on a {field_type} field whose operator takes "
+                f"a {kind_name}.",
+                "properties": {
+                    "field": _ref(field_enum),
+                    "operator": _ref(operator_enum),
+                    "value": value_schema(operators[names[0]]),
+                },
+                "required": ["field", "operator", "value"],
+                "additionalProperties": False,
+            }
+            shapes.append(_ref(shape))
     result[CONDITION] = {
         "description": "A test of one contact field: GET /api/v1/segments/fields/ lists the "
         "fields, their operators and the value each operator takes.",

@@ -5,7 +5,8 @@ from typing import Any
 from django.db import transaction
 from rest_framework import serializers
 
-from sandbox.resources import StrictSerializer, TextField, duplicate_name
+from sandbox.names import name_key
+from sandbox.resources import NameField, StrictSerializer, TextField, duplicate_name
 from sandbox.segments import rules
 from sandbox.segments.models import Segment
 
@@ -28,7 +29,7 @@ class SegmentSerializer(StrictSerializer):
     """A segment: a named rule tree over contact fields; names are unique per owner."""
 
     id = serializers.IntegerField(read_only=True)
-    name = TextField(max_length=100)
+    name = NameField(max_length=100)
     description = TextField(max_length=2000, required=False, allow_blank=True)
     rules = RulesField()
     owner = serializers.CharField(source="owner.username", read_only=True)
@@ -37,7 +38,7 @@ class SegmentSerializer(StrictSerializer):
 
     def validate_name(self, value: str) -> str:
         owner = self.context["request"].user
-        taken = Segment.objects.filter(owner=owner, name=value)
+        taken = Segment.objects.filter(owner=owner, name_key=name_key(value))
         if self.instance is not None:
             taken = taken.exclude(pk=self.instance.pk)
         if taken.exists():
@@ -53,8 +54,10 @@ class SegmentSerializer(StrictSerializer):
     def update(self, instance: Segment, validated_data: dict[str, Any]) -> Segment:
         for name, value in validated_data.items():
             setattr(instance, name, value)
+        # An UPDATE of the fields sent and nothing else: never an INSERT, whatever happened
+        # to the row meanwhile (the view holds its lock).
         with transaction.atomic():
-            instance.save()
+            instance.save(update_fields=[*validated_data, "updated_at"])
         return instance
 
 

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import Serializer
 
 from apierrors.exceptions import (
     DuplicateResource,
@@ -53,13 +56,22 @@ class SegmentViewSet(
         "check_rules": [scopes.SEGMENTS_READ],
     }
 
+    def get_serializer_class(self) -> type[Serializer[Any]]:
+        # OPTIONS describes get_serializer(): the dry run reads a rule tree, not a segment.
+        if self.body_action() == "check_rules":
+            return RulesCheckSerializer
+        return SegmentSerializer
+
     @raises(Forbidden, *RULE_ERRORS, DuplicateResource)
     def partial_update(self, request: Request, pk: str) -> Response:
-        segment = self.get_object()
-        self.check_owner(segment)
-        serializer = self.get_serializer(segment, data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        serializer.save()
+        with transaction.atomic():
+            # Locked, so a concurrent delete waits for this change (or this one finds the
+            # segment gone, 404) instead of the UPDATE finding no row.
+            segment = self.get_object(for_update=True)
+            self.check_owner(segment)
+            serializer = self.get_serializer(segment, data=request.data, partial=True)
+            serializer.is_valid(raise_exception=True)
+            serializer.save()
         return Response(serializer.data)
 
     @raises(Forbidden, ResourceConflict)

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
+import time
+from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
@@ -10,6 +13,7 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import Serializer
 
 from apierrors.exceptions import (
     ConnectionExpired,
@@ -19,11 +23,29 @@ from apierrors.exceptions import (
     RateLimitExceeded,
 )
 from apierrors.openapi import raises
+from apierrors.ratelimit.headers import RATE_LIMIT_HEADERS_ATTR
 from sandbox.accounts import scopes
 from sandbox.resources import OwnedViewSet
 from sandbox.social import platform
 from sandbox.social.models import Connection
 from sandbox.social.serializers import ConnectionSerializer, PostSerializer
+
+
+def describe_platform_limit(
+    request: Request, connection: Connection, limited: platform.RateLimited
+) -> None:
+    """Make the rate-limit headers of the platform's 429 describe the platform's limit, the
+    one that refused, rather than the API's own quota (which has requests left)."""
+    limit = limited.limit or platform.PLATFORMS[connection.platform].posts_per_minute
+    setattr(
+        request._request,
+        RATE_LIMIT_HEADERS_ATTR,
+        {
+            "X-RateLimit-Limit": str(limit),
+            "X-RateLimit-Remaining": "0",
+            "X-RateLimit-Reset": str(math.ceil(time.time()) + limited.retry_after),
+        },
+    )
 
 
 class ConnectionViewSet(
@@ -37,6 +59,10 @@ class ConnectionViewSet(
     resource_name = "Connection"
     serializer_class = ConnectionSerializer
     required_scopes = [scopes.SOCIAL_PUBLISH]
+
+    def get_serializer_class(self) -> type[Serializer[Any]]:
+        # OPTIONS describes get_serializer(): posts reads a post, not a connection.
+        return PostSerializer if self.body_action() == "posts" else ConnectionSerializer
 
     def get_queryset(self) -> QuerySet[Connection]:
         return Connection.objects.filter(owner=self.request.user)
@@ -66,6 +92,7 @@ class ConnectionViewSet(
                     f"{name} did not answer; the post was not published. Try again later."
                 ) from None
             except platform.RateLimited as limited:
+                describe_platform_limit(request, connection, limited)
                 per_minute = (
                     f" to {limited.limit} posts per minute" if limited.limit is not None else ""
                 )

@@ -248,3 +248,32 @@ def test_no_request_was_an_internal_server_error(live):
     # have reached the 500 path.
     server, _ = live
     assert re.search(r"Internal Server Error|SERVER_ERROR", server.log_text()) is None
+
+
+def test_a_chunked_body_is_refused_not_dropped(live: tuple[SandboxServer, str]) -> None:
+    server, token = live
+    body = b'{"subject": "chunked"}'
+    data = (
+        b"PATCH /api/v1/campaigns/1/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Authorization: Bearer " + token.encode() + b"\r\n"
+        b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + f"{len(body):x}".encode()
+        + b"\r\n"
+        + body
+        + b"\r\n0\r\n\r\n"
+    )
+    answer = exchange(server.port, data)
+    assert answer.status == 400, answer
+    assert answer.envelope()["code"] == "VALIDATION_ERROR"
+    campaign = request(live, b"GET", b"/api/v1/campaigns/1/")
+    assert json.loads(campaign.body)["subject"] != "chunked"
+
+
+@pytest.mark.parametrize("version", [b"%00", b"%0d%0a", b"%e2%80%a8", b"%01", b"a%22b", b"%7f"])
+def test_a_schema_version_out_of_form_is_an_envelope(
+    live: tuple[SandboxServer, str], version: bytes
+) -> None:
+    answer = request(live, b"GET", b"/api/schema/?version=" + version)
+    assert answer.status == 422, answer
+    assert answer.envelope()["code"] == "INVALID_FORMAT"
+    assert "content-disposition" not in answer.headers

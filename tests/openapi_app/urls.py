@@ -15,5 +15,6 @@ urlpatterns = [
     path("notes/", views.NoteListView.as_view()),
     path("notes/<int:pk>/", views.NoteDetailView.as_view()),
     path("health/", views.health),
+    path("things/", views.ThingListView.as_view()),
     *router.urls,
 ]

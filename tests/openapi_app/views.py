@@ -33,7 +33,9 @@ from tests.openapi_app.serializers import (
     NoteSerializer,
     ReportSerializer,
     StrictNoteSerializer,
+    ThingSerializer,
 )
+from tests.testapp.models import Thing
 
 NOTE = {"id": 1, "title": "Hello", "body": ""}
 
@@ -96,6 +98,14 @@ class NoteListView(generics.ListCreateAPIView[Any]):
 
     def get_queryset(self) -> list[dict[str, Any]]:  # type: ignore[override]
         return [NOTE]
+
+
+class ThingListView(Open, generics.ListCreateAPIView[Thing]):
+    """A model serializer with a unique field: its create answers 409 DUPLICATE_RESOURCE."""
+
+    queryset = Thing.objects.order_by("pk")
+    serializer_class = ThingSerializer
+    pagination_class = None
 
 
 class IsOwner(BasePermission):

@@ -93,3 +93,10 @@ def test_error_bodies_are_ascii_json(as_demo):
     )
     assert response.status_code == 422
     assert response.content.isascii()
+
+
+def test_the_bare_host_points_to_the_docs(anonymous):
+    response = anonymous.get("/")
+    assert response.status_code == 302
+    assert response["Location"] == "/api/docs/"
+    assert anonymous.get(response["Location"]).status_code == 200

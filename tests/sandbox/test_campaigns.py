@@ -278,9 +278,54 @@ def test_actions_reject_bodies_they_do_not_take(as_demo, demo, segment):
 def test_status_and_send_at_are_not_writable(as_demo, demo, segment):
     campaign = campaign_of(demo, segment=segment)
     response = send(as_demo, "PATCH", url(campaign), {"status": "active", "sendAt": future()})
-    assert response.status_code == 200
+    assert_envelope(
+        response, "INVALID_FIELD", 422, [("status", "INVALID_FIELD"), ("sendAt", "INVALID_FIELD")]
+    )
     campaign.refresh_from_db()
     assert (campaign.status, campaign.send_at) == (Campaign.DRAFT, None)
+
+
+def test_read_only_fields_sent_back_as_read_are_accepted(as_demo, demo, segment):
+    campaign = campaign_of(demo, segment=segment)
+    shown = send(as_demo, "GET", url(campaign)).json()
+    response = send(as_demo, "PATCH", url(campaign), {**shown, "subject": "Changed"})
+    assert response.status_code == 200, response.content
+    assert response.json()["subject"] == "Changed"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("id", 999), ("owner", "viewer"), ("status", "completed")]
+)
+def test_read_only_fields_sent_with_another_value_are_invalid_field(
+    as_demo, demo, segment, field, value
+):
+    campaign = campaign_of(demo, segment=segment)
+    response = send(as_demo, "PATCH", url(campaign), {field: value, "subject": "Changed"})
+    assert_envelope(response, "INVALID_FIELD", 422, [(field, "INVALID_FIELD")])
+    campaign.refresh_from_db()
+    assert campaign.subject == ""
+
+
+def test_a_completed_campaign_cannot_be_deleted(as_demo, demo, segment):
+    campaign = campaign_of(demo, Campaign.COMPLETED, segment)
+    response = send(as_demo, "DELETE", url(campaign))
+    assert_envelope(response, "RESOURCE_CONFLICT", 409)
+    assert Campaign.objects.filter(pk=campaign.pk).exists()
+
+
+@pytest.mark.parametrize(
+    ("action", "fields"),
+    [
+        ("schedule", ["sendAt"]),
+        ("activate", []),
+        ("pause", []),
+    ],
+)
+def test_options_on_an_action_describe_its_own_body(as_demo, demo, segment, action, fields):
+    campaign = campaign_of(demo, segment=segment)
+    response = as_demo.options(url(campaign, action))
+    assert response.status_code == 200
+    assert sorted(response.json()["actions"]["POST"]) == fields
 
 
 def test_a_duplicate_that_slips_past_the_check_is_caught_by_the_database(as_demo, monkeypatch):

@@ -3,6 +3,7 @@ rate-limit headers, and the validators' verdicts."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.management.commands.spectacular import Command as SpectacularCommand
 from openapi_spec_validator import validate
 
+from apierrors import codes
 from sandbox.segments import rules
 
 Schema = dict[str, Any]
@@ -82,7 +84,13 @@ EXPECTED: dict[str, tuple[int, dict[int, list[str]]]] = {
     ),
     "DELETE /api/v1/campaigns/{id}/": (
         204,
-        {**AUTH, 403: OWNER, **MISSING, 409: ["CAMPAIGN_ALREADY_ACTIVE"], **COMMON},
+        {
+            **AUTH,
+            403: OWNER,
+            **MISSING,
+            409: ["CAMPAIGN_ALREADY_ACTIVE", "RESOURCE_CONFLICT"],
+            **COMMON,
+        },
     ),
     "POST /api/v1/campaigns/{id}/schedule/": (
         200,
@@ -187,6 +195,15 @@ def test_components(schema: Schema) -> None:
     assert "jwtAuth" in components["securitySchemes"]
 
 
+def test_code_enum_lists_what_the_operations_answer(schema: Schema) -> None:
+    answered = {
+        code for _, errors in EXPECTED.values() for found in errors.values() for code in found
+    }
+    enum = schema["components"]["schemas"]["ErrorCode"]["enum"]
+    assert enum == [code for code in codes.CATALOGUE if code in answered]
+    assert "METHOD_NOT_ALLOWED" not in enum
+
+
 @pytest.mark.parametrize("label", sorted(EXPECTED))
 def test_throttled_operations_document_rate_limit_headers(schema: Schema, label: str) -> None:
     # Every sandbox view is throttled: its successes and its 429 carry the headers.
@@ -239,12 +256,32 @@ def test_rule_tree_is_a_recursive_component(schema: Schema) -> None:
     # Each (field, operator) pair of the catalogue is in exactly one condition shape.
     pairs: list[tuple[str, str]] = []
     for shape in components["SegmentCondition"]["oneOf"]:
-        props = shape["properties"]
+        # Every shape is a named component: client generators cannot name inline members.
+        props = components[shape["$ref"].rsplit("/", 1)[1]]["properties"]
         fields = components[props["field"]["$ref"].rsplit("/", 1)[1]]["enum"]
         operators = components[props["operator"]["$ref"].rsplit("/", 1)[1]]["enum"]
         pairs += [(field, operator) for field in fields for operator in operators]
     expected = [(name, op) for name, entry in rules.FIELDS.items() for op in entry.operators]
     assert sorted(pairs) == sorted(expected)
+
+
+def test_request_text_prefills_plain_text(schema: Schema) -> None:
+    # Swagger UI makes random text up from a pattern where a string has no example; every
+    # request text documents the blank text it refuses, and an example its pattern accepts.
+    components = schema["components"]["schemas"]
+    name = components["SegmentRequest"]["properties"]["name"]
+    assert name["minLength"] == 1
+    assert not re.search(name["pattern"], "   ")
+    checked = 0
+    for component_name, component in components.items():
+        if not component_name.endswith("Request"):
+            continue
+        for prop_name, prop in component.get("properties", {}).items():
+            if prop.get("type") == "string" and "pattern" in prop:
+                assert re.search(prop["pattern"], prop["example"]), (component_name, prop_name)
+                assert len(prop["example"]) <= prop.get("maxLength", 10**6)
+                checked += 1
+    assert checked >= 5
 
 
 def test_pagination_parameters_start_at_one(schema: Schema) -> None:

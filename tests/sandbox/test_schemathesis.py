@@ -66,14 +66,16 @@ OPERATIONS = [
 # - campaigns: segmentId must name one of the caller's segments (VALIDATION_ERROR);
 # - segments: rules nest at most 5 levels, a range's low end is not above its high end
 #   (INVALID_SEGMENT_RULE);
-# - posts: the platform's length limit and blocked terms (CONTENT_REJECTED).
+# - posts: the platform's length limit and blocked terms (CONTENT_REJECTED);
+# - names of campaigns and segments: no control, format or private-use character
+#   (INVALID_FORMAT; a pattern of every such character makes generation too slow to run).
 STATE_RULES: dict[str, set[str]] = {
     "POST /api/v1/campaigns/{id}/schedule/": {"INVALID_SCHEDULE", "SEGMENT_REQUIRED"},
     "POST /api/v1/campaigns/{id}/activate/": {"SEGMENT_REQUIRED"},
-    "POST /api/v1/campaigns/": {"VALIDATION_ERROR"},
-    "PATCH /api/v1/campaigns/{id}/": {"VALIDATION_ERROR", "SEGMENT_REQUIRED"},
-    "POST /api/v1/segments/": {"INVALID_SEGMENT_RULE"},
-    "PATCH /api/v1/segments/{id}/": {"INVALID_SEGMENT_RULE"},
+    "POST /api/v1/campaigns/": {"VALIDATION_ERROR", "INVALID_FORMAT"},
+    "PATCH /api/v1/campaigns/{id}/": {"VALIDATION_ERROR", "SEGMENT_REQUIRED", "INVALID_FORMAT"},
+    "POST /api/v1/segments/": {"INVALID_SEGMENT_RULE", "INVALID_FORMAT", "VALIDATION_ERROR"},
+    "PATCH /api/v1/segments/{id}/": {"INVALID_SEGMENT_RULE", "INVALID_FORMAT", "VALIDATION_ERROR"},
     "POST /api/v1/segments/validate/": {"INVALID_SEGMENT_RULE"},
     "POST /api/v1/social/connections/{id}/posts/": {"CONTENT_REJECTED"},
 }

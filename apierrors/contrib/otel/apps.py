@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class OpenTelemetryConfig(AppConfig):
+    """Adding ``"apierrors.contrib.otel"`` to ``INSTALLED_APPS`` connects the receivers."""
+
+    name = "apierrors.contrib.otel"
+    label = "apierrors_otel"
+    verbose_name = "API errors: OpenTelemetry"
+
+    def ready(self) -> None:
+        from apierrors.contrib.otel import install
+
+        install()

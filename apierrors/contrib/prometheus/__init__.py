@@ -1,0 +1,173 @@
+"""Prometheus metrics of error responses and throttle decisions (``pip install
+apierrors[prometheus]``).
+
+Add ``"apierrors.contrib.prometheus"`` to ``INSTALLED_APPS`` (or call ``install()``) and
+mount ``metrics_view`` (or let django-prometheus serve the default registry, where these
+metrics live)::
+
+    path("metrics", apierrors.contrib.prometheus.metrics_view)
+
+Every label set is bounded: codes, statuses, URL patterns (never raw paths), throttle
+scopes and cache aliases. Under gunicorn with several workers set
+``PROMETHEUS_MULTIPROC_DIR`` (an empty directory, emptied at each start) and call
+``child_exit`` from gunicorn's hook of that name; the view then adds up every worker's
+values. The metrics are created when this module is imported; ``docs/observability.md``
+lists them.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import multiprocess as _multiprocess
+from prometheus_client.exposition import choose_encoder
+
+from apierrors import signals
+
+__all__ = [
+    "BREAKER_OPEN",
+    "ERROR_RESPONSES",
+    "STORE_LATENCY",
+    "STORE_UNAVAILABLE",
+    "THROTTLE_DECISIONS",
+    "THROTTLE_USAGE",
+    "child_exit",
+    "install",
+    "metrics_view",
+    "uninstall",
+]
+
+ERROR_RESPONSES = Counter(
+    "apierrors_error_responses",
+    "Error responses (envelopes) sent, by code, status and URL pattern.",
+    ["code", "status", "route"],
+)
+THROTTLE_DECISIONS = Counter(
+    "apierrors_throttle_decisions",
+    "Throttle checks by scope and outcome: allowed, denied, or, with the store "
+    "unavailable, fail_open (let through) or fail_closed (503).",
+    ["scope", "outcome"],
+)
+THROTTLE_USAGE = Histogram(
+    "apierrors_throttle_usage_ratio",
+    "Share of the decisive policy's limit used once an allowed request is counted "
+    "(1 - remaining / limit), by scope.",
+    ["scope"],
+    buckets=(0.25, 0.5, 0.75, 0.9, 0.95, 1.0),
+)
+STORE_LATENCY = Histogram(
+    "apierrors_ratelimit_store_latency_seconds",
+    "Time one throttle check spent in the rate-limit store, by cache alias.",
+    ["store"],
+    buckets=(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
+)
+STORE_UNAVAILABLE = Counter(
+    "apierrors_ratelimit_store_unavailable",
+    "Throttle checks that found the rate-limit store unavailable, by cache alias and the "
+    "outage policy applied (open: let through, closed: 503).",
+    ["store", "policy"],
+)
+BREAKER_OPEN = Gauge(
+    "apierrors_ratelimit_breaker_open",
+    "1 while the store's circuit breaker is open in at least one live process, else 0.",
+    ["store"],
+    multiprocess_mode="livemax",
+)
+
+# Children by label values, so a hot path skips ``labels()`` (a lock and a tuple check).
+_errors: dict[tuple[str, int, str], Any] = {}
+_decisions: dict[tuple[str, str], Any] = {}
+_usage: dict[str, Any] = {}
+_latency: dict[str, Any] = {}
+_breaker: dict[str, bool] = {}
+
+
+def on_error_response(sender: Any, *, code: str, status: int, route: str, **kwargs: Any) -> None:
+    key = (code, status, route)
+    child = _errors.get(key)
+    if child is None:
+        child = _errors[key] = ERROR_RESPONSES.labels(code, str(status), route)
+    child.inc()
+
+
+def on_throttle_decision(
+    sender: Any,
+    *,
+    scope: str,
+    store: str,
+    allowed: bool,
+    limit: int | None,
+    remaining: int | None,
+    latency: float,
+    store_unavailable: bool,
+    fail_open: bool | None,
+    breaker_open: bool,
+    **kwargs: Any,
+) -> None:
+    if store_unavailable:
+        outcome = "fail_open" if fail_open else "fail_closed"
+        STORE_UNAVAILABLE.labels(store, "open" if fail_open else "closed").inc()
+    else:
+        outcome = "allowed" if allowed else "denied"
+    decisions = _decisions.get((scope, outcome))
+    if decisions is None:
+        decisions = _decisions[scope, outcome] = THROTTLE_DECISIONS.labels(scope, outcome)
+    decisions.inc()
+    histogram = _latency.get(store)
+    if histogram is None:
+        histogram = _latency[store] = STORE_LATENCY.labels(store)
+    histogram.observe(latency)
+    if allowed and limit and remaining is not None:
+        usage = _usage.get(scope)
+        if usage is None:
+            usage = _usage[scope] = THROTTLE_USAGE.labels(scope)
+        usage.observe((limit - remaining) / limit)
+    if _breaker.get(store) is not breaker_open:
+        _breaker[store] = breaker_open
+        BREAKER_OPEN.labels(store).set(1 if breaker_open else 0)
+
+
+def install() -> None:
+    """Connect the receivers (``AppConfig.ready`` does it; calling it twice is harmless)."""
+    signals.error_response.connect(on_error_response, dispatch_uid=__name__ + ".errors")
+    signals.throttle_decision.connect(on_throttle_decision, dispatch_uid=__name__ + ".throttle")
+
+
+def uninstall() -> None:
+    signals.error_response.disconnect(dispatch_uid=__name__ + ".errors")
+    signals.throttle_decision.disconnect(dispatch_uid=__name__ + ".throttle")
+
+
+def multiprocess_dir() -> str | None:
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+
+
+def registry() -> CollectorRegistry:
+    """The registry to expose: every worker's values in multiprocess mode, else this
+    process's default registry."""
+    if multiprocess_dir():
+        collected = CollectorRegistry()
+        _multiprocess.MultiProcessCollector(collected)  # type: ignore[no-untyped-call]
+        return collected
+    return REGISTRY
+
+
+def metrics_view(request: HttpRequest) -> HttpResponse:
+    """The metrics in Prometheus' text format (OpenMetrics when the scraper asks for it).
+
+    A plain Django view: mount it where only the scraper can reach it.
+    """
+    encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
+    return HttpResponse(encoder(registry()), content_type=content_type)
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """gunicorn's ``child_exit`` hook: forget a dead worker's live gauges.
+
+    In ``gunicorn.conf.py``: ``from apierrors.contrib.prometheus import child_exit``.
+    """
+    if multiprocess_dir():
+        _multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
