@@ -19,9 +19,11 @@ response of a throttled view carries ``X-RateLimit-Limit/Remaining/Reset``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from functools import wraps
 from typing import TYPE_CHECKING, Any
 
+from asgiref.sync import iscoroutinefunction, sync_to_async
 from django.core.cache import InvalidCacheBackendError, caches
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.connection import ConnectionProxy
@@ -48,7 +50,7 @@ from apierrors.ratelimit.rates import parse_rate as parse_rate_text
 
 if TYPE_CHECKING:
     from django.core.cache.backends.base import BaseCache
-    from django.http import HttpRequest
+    from django.http import HttpRequest, HttpResponseBase
     from rest_framework.request import Request
     from rest_framework.views import APIView
 
@@ -59,6 +61,7 @@ __all__ = [
     "RateLimitThrottle",
     "ScopedRateLimitThrottle",
     "UserRateLimitThrottle",
+    "athrottle",
 ]
 # CHECKED_ATTR and RATE_LIMIT_HEADERS_ATTR are re-exported for code that imported them from
 # here; their home is apierrors.ratelimit.headers.
@@ -248,42 +251,18 @@ class RateLimitThrottle(BaseThrottle):
         return client_ident(getattr(request, "_request", request))
 
     def allow_request(self, request: Request, view: APIView) -> bool:
-        # The hot path of every request: each step below is one call at most.
-        django_request = getattr(request, "_request", request)
-        django_request.__dict__[CHECKED_ATTR] = True
-        plan = self.get_plan()
-        key = self.key = None if plan is None else self.get_cache_key(request, view)
-        if plan is None or key is None:
-            self.plan = self.result = self.decision = None
+        # The hot path of every request: each step is one call at most.
+        prepared = self._prepare_check(request, view)
+        if prepared is None:
             return True
-        if self.cache is not None:
-            self.cache_alias = self._alias_of_cache(self.cache)
-        store = self.get_store()
+        plan, key, store = prepared
         timer = self.timer
         started = signals.listening()
         try:
             result = store.check(key, plan, None if timer is None else micros(timer()))
         except StoreUnavailable as exc:
-            self.plan = self.result = self.decision = None
-            signals.send_throttle_decision(
-                self, request, store, started, fail_open=current().fail_open
-            )
-            return self.store_unavailable(store, exc)
-        decision = Decision(result)
-        signals.send_throttle_decision(self, request, store, started, plan, decision)
-        self.plan, self.result, self.decision = plan, result, decision
-        settings = current()
-        if settings.headers:
-            if type(self).record_headers is RateLimitThrottle.record_headers:
-                headers.record(
-                    django_request,
-                    plan,
-                    decision,
-                    self.policy_label() if settings.ietf_headers else None,
-                )
-            else:
-                self.record_headers(django_request, plan, decision)
-        return self.throttle_success() if decision.allowed else self.throttle_failure()
+            return self._unavailable(request, store, started, exc)
+        return self._conclude_check(request, plan, result, store, started)
 
     def throttle_success(self) -> bool:
         """DRF's hook, called when the check allowed the request (already counted); what it
@@ -303,6 +282,74 @@ class RateLimitThrottle(BaseThrottle):
                 "cache_alias (the system check apierrors.E109 reports this at start-up)."
             )
         return alias
+
+    # Async views (adrf, Django ``async def`` views): the same steps around ``Store.acheck``.
+
+    async def aallow_request(self, request: Request | HttpRequest, view: Any) -> bool:
+        """``allow_request`` for async code: the store is awaited, never blocking the loop.
+
+        The hooks (``get_rate``, ``get_cache_key``, ``get_ident``) run on the event loop, as
+        they are: they must not do blocking I/O (resolve ``request.user`` beforehand, as
+        DRF's authentication does and ``athrottle`` does with ``request.auser()``). A
+        subclass that overrides ``allow_request`` but not ``aallow_request`` has its
+        ``allow_request`` run in a worker thread, so its own logic is kept.
+        """
+        if _sync_override(type(self)):
+            allow = sync_to_async(self.allow_request, thread_sensitive=False)
+            allowed: bool = await allow(request, view)  # type: ignore[arg-type]
+            return allowed
+        prepared = self._prepare_check(request, view)
+        if prepared is None:
+            return True
+        plan, key, store = prepared
+        timer = self.timer
+        started = signals.listening()
+        try:
+            result = await store.acheck(key, plan, None if timer is None else micros(timer()))
+        except StoreUnavailable as exc:
+            return self._unavailable(request, store, started, exc)
+        return self._conclude_check(request, plan, result, store, started)
+
+    def _prepare_check(self, request: Any, view: Any) -> tuple[Plan, str, Store] | None:
+        """The steps before the store: the plan, the key and the store; ``None`` to pass."""
+        django_request = getattr(request, "_request", request)
+        django_request.__dict__[CHECKED_ATTR] = True
+        plan = self.get_plan()
+        key = self.key = None if plan is None else self.get_cache_key(request, view)
+        if plan is None or key is None:
+            self.plan = self.result = self.decision = None
+            return None
+        if self.cache is not None:
+            self.cache_alias = self._alias_of_cache(self.cache)
+        return plan, key, self.get_store()
+
+    def _unavailable(
+        self, request: Any, store: Store, started: float, exc: StoreUnavailable
+    ) -> bool:
+        self.plan = self.result = self.decision = None
+        signals.send_throttle_decision(self, request, store, started, fail_open=current().fail_open)
+        return self.store_unavailable(store, exc)
+
+    def _conclude_check(
+        self, request: Any, plan: Plan, result: Result, store: Store, started: float
+    ) -> bool:
+        """The steps after the store: read the result, tell listeners, record headers."""
+        decision = Decision(result)
+        signals.send_throttle_decision(self, request, store, started, plan, decision)
+        self.plan, self.result, self.decision = plan, result, decision
+        settings = current()
+        if settings.headers:
+            django_request = getattr(request, "_request", request)
+            if type(self).record_headers is RateLimitThrottle.record_headers:
+                headers.record(
+                    django_request,
+                    plan,
+                    decision,
+                    self.policy_label() if settings.ietf_headers else None,
+                )
+            else:
+                self.record_headers(django_request, plan, decision)
+        return self.throttle_success() if decision.allowed else self.throttle_failure()
 
     def wait(self) -> float | None:
         """Seconds until the denying policy with the longest wait admits a request again."""
@@ -399,3 +446,69 @@ class ScopedRateLimitThrottle(RateLimitThrottle):
 
     def get_cache_key(self, request: Request, view: APIView) -> str | None:
         return self.cache_format % {"scope": self.scope, "ident": _user_or_ident(self, request)}
+
+    async def aallow_request(self, request: Request | HttpRequest, view: Any) -> bool:
+        self.scope = getattr(view, self.scope_attr, None)
+        if not self.scope:
+            self.plan = self.result = self.decision = None
+            return True
+        return await super().aallow_request(request, view)
+
+
+_sync_overrides: dict[type, bool] = {}
+
+
+def _sync_override(klass: type) -> bool:
+    """Whether ``klass`` overrides ``allow_request`` below its last ``aallow_request``."""
+    known = _sync_overrides.get(klass)
+    if known is None:
+        mro = klass.__mro__
+        sync_owner = next(base for base in mro if "allow_request" in base.__dict__)
+        async_owner = next(base for base in mro if "aallow_request" in base.__dict__)
+        known = _sync_overrides[klass] = mro.index(sync_owner) < mro.index(async_owner)
+    return known
+
+
+def athrottle(
+    *classes: type[RateLimitThrottle],
+) -> Callable[[Callable[..., Awaitable[HttpResponseBase]]], Callable[..., Awaitable[Any]]]:
+    """Throttle a Django ``async def`` view (outside DRF) with these throttle classes.
+
+    ``@athrottle(UserRateLimitThrottle)`` resolves ``request.user`` (``request.auser()``),
+    awaits every throttle's ``aallow_request`` as DRF runs every throttle, and answers a
+    refusal with the 429 envelope (``Retry-After``: the longest wait), and a store outage
+    with ``FAIL_OPEN`` off with the 503 one, without calling the view.
+    ``APIErrorsMiddleware`` adds the rate-limit headers, as for DRF views.
+    """
+
+    def decorate(
+        view: Callable[..., Awaitable[HttpResponseBase]],
+    ) -> Callable[..., Awaitable[Any]]:
+        if not iscoroutinefunction(view):
+            raise TypeError(f"athrottle decorates async def views; {view!r} is not one.")
+
+        @wraps(view)
+        async def throttled(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+            auser = getattr(request, "auser", None)
+            if auser is not None:
+                request.user = await auser()
+            from rest_framework.exceptions import APIException, Throttled
+
+            from apierrors.handler import get_handler
+
+            waits = []
+            try:
+                for klass in classes:
+                    throttle = klass()
+                    if not await throttle.aallow_request(request, view):
+                        waits.append(throttle.wait())
+            except APIException as exc:  # the store is down and FAIL_OPEN is off: 503
+                return get_handler().django_response(exc, request)
+            if waits:
+                wait = max((one for one in waits if one is not None), default=None)
+                return get_handler().django_response(Throttled(wait), request)
+            return await view(request, *args, **kwargs)
+
+        return throttled
+
+    return decorate

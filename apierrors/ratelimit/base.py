@@ -7,9 +7,9 @@ result (see ``apierrors.ratelimit.algorithms``); a ``Decision`` reads that resul
 
 ``Store`` is the extension point: a store is one subclass that names the cache backends
 (``backends``) or the URI schemes (``schemes``, made by ``from_uri``) it serves, declares
-its own error types and implements ``run``. The base class owns what
-every store needs around the call: the circuit breaker and turning the store's errors
-into ``StoreUnavailable``.
+its own error types and implements ``run`` (and, with an async driver, ``arun``). The
+base class owns what every store needs around the call, in ``check`` and its async twin
+``acheck``: the circuit breaker and turning the store's errors into ``StoreUnavailable``.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import ClassVar, NamedTuple
+
+from asgiref.sync import sync_to_async
 
 from apierrors.ratelimit.algorithms import (
     ALGORITHMS,
@@ -299,6 +301,32 @@ class Store:
 
     def run(self, tag: str, plan: Plan, now: int | None) -> Result:
         """Run ``plan`` for ``tag`` in one atomic step and return the algorithm's result."""
+        raise NotImplementedError
+
+    async def acheck(self, tag: str, plan: Plan, now: int | None = None) -> Result:
+        """``check`` for async code: the event loop is never blocked on the store.
+
+        A store with a native ``arun`` (the Redis stores, on redis.asyncio) is awaited
+        behind the same circuit breaker and error wrapping as ``check``; any other store
+        (one that implements only ``run``, or overrides ``check``) has its ``check`` run
+        in a worker thread, so every store serves async views unchanged.
+        """
+        if type(self).arun is Store.arun:
+            return await sync_to_async(self.check, thread_sensitive=False)(tag, plan, now)
+        breaker = self.breaker
+        if breaker.open_until is not None and not breaker.allow():
+            raise StoreUnavailable(f"circuit breaker open for {self.alias!r}")
+        try:
+            result = await self.arun(tag, plan, now)
+        except self.errors as exc:
+            breaker.failure()
+            raise StoreUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        if breaker.failures:
+            breaker.success()
+        return result
+
+    async def arun(self, tag: str, plan: Plan, now: int | None) -> Result:
+        """``run`` for async code; override it where the store has an async driver."""
         raise NotImplementedError
 
 

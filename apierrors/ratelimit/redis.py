@@ -20,6 +20,9 @@ pool of the server to write to:
 - ``RedisURIStore`` and ``RedisSentinelStore`` (``apierrors.ratelimit.redis_uri``): a
   store named by URI in ``THROTTLE_STORE``.
 
+``arun`` runs the same scripts on redis.asyncio, on connections of the running event
+loop's own (``apierrors.ratelimit.aio``), for ``Store.acheck`` on async views.
+
 The stores declare redis-py's errors as their own, so ``Store.check`` turns them into
 ``StoreUnavailable`` and counts them for the circuit breaker. redis-py and django-redis
 are imported only when a store is made: finding the store of another cache never
@@ -28,18 +31,21 @@ imports them.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import weakref
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from asgiref.sync import sync_to_async
 from django.core.cache import caches
 
 from apierrors.ratelimit.base import Plan, Result, Store
 from apierrors.ratelimit.config import current
 
 if TYPE_CHECKING:
+    from apierrors.ratelimit.aio import AsyncConnections
     from apierrors.ratelimit.wire import WireClient
 
 
@@ -51,6 +57,10 @@ class LuaScript:
     def __init__(self, script: str) -> None:
         self.script = script
         self.sha = hashlib.sha1(script.encode(), usedforsecurity=False).hexdigest()
+
+
+class NoAsyncTwin(Exception):
+    """The connection class has no redis.asyncio twin (e.g. Sentinel-managed ones)."""
 
 
 class Connections:
@@ -83,6 +93,10 @@ class Connections:
         kwargs["retry"] = Retry(NoBackoff(), 0)
         self.kwargs: Mapping[str, Any] = kwargs
         self.idle: list[Any] = []
+        # redis.asyncio connections belong to the loop that opened them: one set per loop.
+        self.by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncConnections] = (
+            weakref.WeakKeyDictionary()
+        )
         _all_connections.add(self)
 
     def open(self) -> Any:
@@ -136,6 +150,27 @@ class Connections:
 
     def forget(self) -> None:
         self.idle = []
+        self.by_loop = weakref.WeakKeyDictionary()
+
+    async def aevalsha(self, script: LuaScript, keys: Sequence[str], args: Sequence[bytes]) -> Any:
+        """``evalsha`` on redis.asyncio, on the running event loop's own connections.
+
+        Raises ``NoAsyncTwin`` when the connection class has none on redis.asyncio."""
+        loop = asyncio.get_running_loop()
+        connections = self.by_loop.get(loop)
+        if connections is None:
+            from apierrors.ratelimit.aio import (
+                AsyncConnections,
+                async_connection_class,
+                async_kwargs,
+            )
+
+            klass = async_connection_class(self.connection_class)
+            if klass is None:
+                raise NoAsyncTwin(self.connection_class)
+            kwargs = async_kwargs(klass, self.kwargs, self.kwargs.get("socket_timeout"))
+            connections = self.by_loop.setdefault(loop, AsyncConnections(klass, kwargs))
+        return await connections.evalsha(script, keys, args)
 
 
 _all_connections: weakref.WeakSet[Connections] = weakref.WeakSet()
@@ -219,6 +254,18 @@ class RedisScriptStore(Store):
         args = plan.args_server_time if now is None else (str(now).encode(), *plan.args)
         connections = self.connections or self.connections_for(keys[0])
         result: Result = connections.evalsha(self.script(plan, keys[0]), keys, args)
+        return result
+
+    async def arun(self, tag: str, plan: Plan, now: int | None) -> Result:
+        """``run`` on redis.asyncio (see ``apierrors.ratelimit.aio``); where the connection
+        class has no async twin (Sentinel), ``run`` in a worker thread."""
+        keys = plan.keys(tag)
+        args = plan.args_server_time if now is None else (str(now).encode(), *plan.args)
+        connections = self.connections or self.connections_for(keys[0])
+        try:
+            result: Result = await connections.aevalsha(self.script(plan, keys[0]), keys, args)
+        except NoAsyncTwin:
+            result = await sync_to_async(self.run, thread_sensitive=False)(tag, plan, now)
         return result
 
 
