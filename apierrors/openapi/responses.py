@@ -14,6 +14,7 @@ from apierrors.openapi.components import (
     ALLOW,
     ENVELOPE,
     PROBLEM,
+    WWW_AUTHENTICATE,
     error_headers,
     error_schemas,
     rate_limit_headers,
@@ -112,7 +113,10 @@ class ErrorDocument:
 # whose answer for that status differs (more codes, other headers) gets its own response.
 STANDARD_RESPONSES: dict[str, Callable[[ErrorDocument], list[Outcome]]] = {
     "BadRequest": lambda doc: [parse_error_outcome()],
-    "Unauthorized": lambda doc: default_authentication_outcomes(),
+    "Unauthorized": lambda doc: (
+        [outcome for outcome in default_authentication_outcomes() if outcome.status == 401]
+        or [Outcome(errors.Unauthorized(), (WWW_AUTHENTICATE,))]
+    ),
     "Forbidden": lambda doc: [Outcome(errors.Forbidden())],
     "NotFound": lambda doc: [Outcome(errors.ResourceNotFound())],
     "MethodNotAllowed": lambda doc: [Outcome(errors.MethodNotAllowed(), (ALLOW,))],
