@@ -21,7 +21,7 @@ from apierrors import ratelimit
 from apierrors.conf import conf
 from apierrors.ratelimit import Store, StoreUnavailable, get_store, plan_for, register_store
 from apierrors.ratelimit.rates import MICROS
-from apierrors.ratelimit.redis import RedisStore
+from apierrors.ratelimit.redis import RedisScriptStore, RedisStore
 from apierrors.ratelimit.redis_uri import RedisSentinelStore, RedisURIStore, parse_sentinel_uri
 from apierrors.ratelimit.rediscache import RedisCacheStore
 from apierrors.ratelimit.unmade import UnmadeStore
@@ -154,7 +154,7 @@ def test_the_store_timeout_bounds_the_stores_own_connections(settings):
     }
     alias = use_cache(settings, django_cache("redis://127.0.0.1:1/0", socket_timeout=30))
     store = get_store(alias)
-    assert isinstance(store, RedisStore)
+    assert isinstance(store, RedisScriptStore)
     connections = store.connections
     assert connections is not None
     assert connections.kwargs["socket_timeout"] == 0.25
@@ -162,7 +162,7 @@ def test_the_store_timeout_bounds_the_stores_own_connections(settings):
     assert connections.kwargs["retry"].get_retries() == 0
     settings.APIERRORS = {**settings.APIERRORS, "THROTTLE_STORE_TIMEOUT": None}
     store = get_store(alias)
-    assert isinstance(store, RedisStore)
+    assert isinstance(store, RedisScriptStore)
     kept = store.connections  # made again: the timeout changed
     assert kept is not None
     assert kept is not connections
