@@ -154,30 +154,95 @@ def check_duplicate_codes(**kwargs: Any) -> CheckResult:
     return messages
 
 
-def check_authenticate_header(**kwargs: Any) -> CheckResult:
-    rest = getattr(settings, "REST_FRAMEWORK", None) or {}
-    classes = rest.get("DEFAULT_AUTHENTICATION_CLASSES")
-    if not classes:
-        return []
-    try:
-        first = import_string(classes[0]) if isinstance(classes[0], str) else classes[0]
-    except ImportError:
-        return []
+def _sends_challenge(authenticator: object) -> bool:
+    """Whether an authentication class answers ``authenticate_header`` (DRF then sends 401
+    with ``WWW-Authenticate``; without one, DRF's rule is 403)."""
+    if isinstance(authenticator, str):
+        try:
+            authenticator = import_string(authenticator)
+        except ImportError:
+            return True  # not this check's concern
+    if not isinstance(authenticator, type):
+        return True
     from rest_framework.request import Request
     from rest_framework.test import APIRequestFactory
 
-    request = Request(APIRequestFactory().get("/"))
-    if first().authenticate_header(request):
-        return []
-    return [
-        checks.Warning(
-            f"{classes[0]} sends no WWW-Authenticate header, so DRF would answer 403 to "
-            "unauthenticated requests; apierrors answers 401 UNAUTHORIZED without the header.",
-            hint="List an authentication class with authenticate_header() first "
-            "(TokenAuthentication, JWTAuthentication, BasicAuthentication).",
-            id="apierrors.W002",
+    try:
+        return bool(authenticator().authenticate_header(Request(APIRequestFactory().get("/"))))
+    except Exception:  # an authenticator that needs more than a bare request: assume it does
+        return True
+
+
+def _class_name(authenticator: object) -> str:
+    if isinstance(authenticator, type):
+        return f"{authenticator.__module__}.{authenticator.__qualname__}"
+    return str(authenticator)
+
+
+def drf_views(patterns: Any = None, prefix: str = "") -> list[tuple[str, type]]:
+    """Every DRF view class the root URLconf routes to, with its route."""
+    from django.urls import URLPattern, URLResolver, get_resolver
+    from rest_framework.views import APIView
+
+    found: list[tuple[str, type]] = []
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            found += drf_views(pattern.url_patterns, route)
+        elif isinstance(pattern, URLPattern):
+            cls = getattr(pattern.callback, "cls", None)
+            if isinstance(cls, type) and issubclass(cls, APIView):
+                found.append((route, cls))
+    return found
+
+
+def _refuses_anonymous(view: type) -> bool:
+    from rest_framework.permissions import AllowAny
+
+    permissions = list(getattr(view, "permission_classes", None) or [])
+    return bool(permissions) and not all(
+        isinstance(permission, type) and issubclass(permission, AllowAny)
+        for permission in permissions
+    )
+
+
+def check_authenticate_header(**kwargs: Any) -> CheckResult:
+    """W002: where the first authentication class sends no challenge, DRF's rule answers a
+    refused anonymous request 403 FORBIDDEN, never 401 UNAUTHORIZED (a 401 must carry
+    ``WWW-Authenticate``). Looks at ``DEFAULT_AUTHENTICATION_CLASSES`` (DRF's default,
+    SessionAuthentication first, when unset) and at every DRF view the URLconf routes to."""
+    from rest_framework.settings import DEFAULTS as DRF_DEFAULTS
+
+    rest = getattr(settings, "REST_FRAMEWORK", None) or {}
+    default = rest.get("DEFAULT_AUTHENTICATION_CLASSES")
+    if default is None:
+        default = DRF_DEFAULTS["DEFAULT_AUTHENTICATION_CLASSES"]
+    where: dict[str, list[str]] = defaultdict(list)
+    if default and not _sends_challenge(default[0]):
+        where[_class_name(default[0])].append("DEFAULT_AUTHENTICATION_CLASSES")
+    try:
+        views = drf_views()
+    except Exception:  # an URLconf that does not import is Django's own check's concern
+        views = []
+    for route, view in views:
+        classes = list(getattr(view, "authentication_classes", None) or [])
+        if classes and _refuses_anonymous(view) and not _sends_challenge(classes[0]):
+            where[_class_name(classes[0])].append(f"{view.__qualname__} ({route})")
+    messages: CheckResult = []
+    for name, places in sorted(where.items()):
+        shown = ", ".join(places[:5]) + (f" and {len(places) - 5} more" if len(places) > 5 else "")
+        messages.append(
+            checks.Warning(
+                f"{name} is the first authentication class of {shown} and sends no "
+                "WWW-Authenticate challenge, so a refused anonymous request is answered "
+                "403 FORBIDDEN (DRF's rule), never 401 UNAUTHORIZED.",
+                hint="For 401 UNAUTHORIZED, list an authentication class with "
+                "authenticate_header() first (JWTAuthentication, TokenAuthentication, "
+                "BasicAuthentication); if 403 is what you want, silence apierrors.W002.",
+                id="apierrors.W002",
+            )
         )
-    ]
+    return messages
 
 
 DRF_JSON_PARSER = "rest_framework.parsers.JSONParser"
@@ -217,3 +282,30 @@ def register() -> None:
         check_json_parser,
     ):
         checks.register(check)
+
+
+# The throttle checks moved to apierrors.ratelimit.checks; their old names here keep
+# working for one release.
+_MOVED_TO_RATELIMIT = frozenset(
+    {
+        "throttles_in_use",
+        "check_throttle_rates",
+        "check_throttle_caches",
+        "check_rate_limit_headers",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MOVED_TO_RATELIMIT:
+        import warnings
+
+        from apierrors.ratelimit import checks as ratelimit_checks
+
+        warnings.warn(
+            f"apierrors.checks.{name} moved to apierrors.ratelimit.checks.{name}.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return getattr(ratelimit_checks, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

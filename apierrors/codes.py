@@ -40,7 +40,9 @@ class ErrorCode:
     ``description`` says when the code is raised, for the docs and the OpenAPI schema.
     ``stands_for_status`` marks the code that answers an error of its status which names no
     code of its own (another package's exception, a Django error page); at most one per
-    status.
+    status. ``any_status`` marks the one code sent with whatever status such an error has
+    when no code stands for it (HTTP_ERROR); every other code is only ever sent with
+    ``status``.
     """
 
     code: str
@@ -49,6 +51,7 @@ class ErrorCode:
     family: Family
     description: str
     stands_for_status: bool = False
+    any_status: bool = False
 
     def __str__(self) -> str:
         return self.code
@@ -252,6 +255,72 @@ UNSUPPORTED_MEDIA_TYPE = ErrorCode(
     "No parser matches Content-Type.",
     stands_for_status=True,
 )
+BAD_REQUEST = ErrorCode(
+    "BAD_REQUEST",
+    400,
+    _("The request is not valid."),
+    Family.PROTOCOL,
+    "A request Django or another package refuses as malformed (not a body that fails "
+    "validation, nor one that cannot be parsed: those are VALIDATION_ERROR).",
+    stands_for_status=True,
+)
+PAYMENT_REQUIRED = ErrorCode(
+    "PAYMENT_REQUIRED",
+    402,
+    _("Payment is required to perform this action."),
+    Family.PROTOCOL,
+    "Another package's (or a project's) 402: the action needs a paid plan or credit.",
+    stands_for_status=True,
+)
+GONE = ErrorCode(
+    "GONE",
+    410,
+    _("The requested resource is no longer available."),
+    Family.PROTOCOL,
+    "Another package's (or a project's) 410: the resource existed and was removed for good.",
+    stands_for_status=True,
+)
+PRECONDITION_FAILED = ErrorCode(
+    "PRECONDITION_FAILED",
+    412,
+    _("A precondition of the request was not met."),
+    Family.PROTOCOL,
+    "An If-Match / If-Unmodified-Since precondition failed (a 412 from another package).",
+    stands_for_status=True,
+)
+PAYLOAD_TOO_LARGE = ErrorCode(
+    "PAYLOAD_TOO_LARGE",
+    413,
+    _("The request body is too large."),
+    Family.PROTOCOL,
+    "The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE (or another package's 413).",
+    stands_for_status=True,
+)
+LOCKED = ErrorCode(
+    "LOCKED",
+    423,
+    _("The resource is locked."),
+    Family.PROTOCOL,
+    "Another package's (or a project's) 423: the resource is locked against changes.",
+    stands_for_status=True,
+)
+PRECONDITION_REQUIRED = ErrorCode(
+    "PRECONDITION_REQUIRED",
+    428,
+    _("This request must be conditional."),
+    Family.PROTOCOL,
+    "Another package's (or a project's) 428: the request must carry If-Match.",
+    stands_for_status=True,
+)
+HTTP_ERROR = ErrorCode(
+    "HTTP_ERROR",
+    400,
+    _("The request could not be completed."),
+    Family.PROTOCOL,
+    "An error of a status that no other code stands for (another package's 418, 451 or "
+    "504): sent with that status, the only code whose status varies.",
+    any_status=True,
+)
 SERVER_ERROR = ErrorCode(
     "SERVER_ERROR",
     500,
@@ -282,8 +351,5 @@ _STANDING_FOR_STATUS: dict[int, ErrorCode] = {
 
 def entry_for_status(status: int) -> ErrorCode:
     """The entry that names an error of ``status`` carrying no code of its own: the one that
-    stands for that status, else VALIDATION_ERROR for a 4xx and SERVER_ERROR for a 5xx."""
-    entry = _STANDING_FOR_STATUS.get(status)
-    if entry is not None:
-        return entry
-    return SERVER_ERROR if status >= 500 else VALIDATION_ERROR
+    stands for that status, else HTTP_ERROR, sent with that status."""
+    return _STANDING_FOR_STATUS.get(status, HTTP_ERROR)

@@ -190,7 +190,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "Throttling",
         "THROTTLE_KEY_PREFIX",
-        "apierrors:rl",
+        "rl",
         _str,
         "prefix of every throttle key in the store",
     ),
@@ -207,7 +207,7 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         _rule(lambda value: value is None or _non_negative_int(value), "None or an int >= 0"),
         "how many proxies in front of the app to trust in `X-Forwarded-For`; `None` ignores "
-        "the header",
+        "the header; when the key is absent, DRF's `NUM_PROXIES` applies",
     ),
     Setting(
         "Throttling",
@@ -250,6 +250,14 @@ SETTINGS: tuple[Setting, ...] = (
         5.0,
         _rule(_non_negative_number, "seconds, >= 0"),
         "seconds the breaker stays open before one request tries the store again",
+    ),
+    Setting(
+        "Throttling",
+        "REMEMBER_DENIALS",
+        True,
+        _bool,
+        "each process answers a refused client from memory until the refusal's reset, "
+        "without a store round trip (shared stores)",
     ),
 )
 
@@ -403,6 +411,10 @@ class Settings:
     @property
     def BREAKER_COOLDOWN(self) -> float:
         return float(self.get("BREAKER_COOLDOWN"))
+
+    @property
+    def REMEMBER_DENIALS(self) -> bool:
+        return bool(self.get("REMEMBER_DENIALS"))
 
 
 def _raw() -> Any:

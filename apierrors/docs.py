@@ -111,8 +111,11 @@ _INTRO = """\
      Edit the catalogue, not this page; a test fails when they disagree. -->
 
 Every error answer carries one of these codes in `error.code`. A code never changes its
-meaning or its HTTP status; new codes may be added. With `APIERRORS["DOCS_URL"]` set to
-this page's URL, each envelope's `docUrl` links to its code's entry below.
+meaning or its HTTP status, and is never sent with another status; new codes may be added.
+`HTTP_ERROR` alone has no status of its own: it answers an error whose status no other code
+stands for (another package's 418, 451 or 504) and is sent with that status.
+With `APIERRORS["DOCS_URL"]` set to this page's URL, each envelope's `docUrl` links to its
+code's entry below.
 The examples show the body with its optional members where the code usually has them.
 
 | Code | Status | Raised when |
@@ -120,7 +123,19 @@ The examples show the body with its optional members where the code usually has 
 """
 
 
-def _entry_rows(entries: Iterable[tuple[str, int, str]]) -> str:
+ANY_STATUS = "any"
+
+
+def status_label(error_class: type[errors.ApiError]) -> str:
+    """The status column of a code: its status, ``any`` for HTTP_ERROR."""
+    entry = codes.CATALOGUE.get(str(error_class.default_code))
+    own = entry is not None and error_class is errors.find_class(entry.code)
+    if own and entry is not None and entry.any_status:
+        return ANY_STATUS
+    return str(int(error_class.status_code))
+
+
+def _entry_rows(entries: Iterable[tuple[str, str, str]]) -> str:
     return "".join(
         f"| {{ref}}`{code} <{anchor(code)}>` | {status} | {description} |\n"
         for code, status, description in entries
@@ -129,7 +144,7 @@ def _entry_rows(entries: Iterable[tuple[str, int, str]]) -> str:
 
 def _section(error_class: type[errors.ApiError]) -> str:
     code = str(error_class.default_code)
-    status = int(error_class.status_code)
+    status = status_label(error_class)
     body = example_body(example_error(error_class))
     # The page must not depend on the DOCS_URL of the project that renders it.
     body["error"].pop("docUrl", None)
@@ -143,6 +158,11 @@ def _section(error_class: type[errors.ApiError]) -> str:
         f"- **Exception:** `{error_class.__module__}.{error_class.__qualname__}`",
         "",
     ]
+    if status == ANY_STATUS:
+        lines += [
+            "Sent with the status of the error it answers; the example shows a 400.",
+            "",
+        ]
     if code == codes.VALIDATION_ERROR.code:
         lines += [
             "A body that cannot be parsed at all is answered 400 with this code and no `details`.",
@@ -158,7 +178,7 @@ def render_catalogue(*, include_project: bool = False) -> str:
         classes = [errors.class_for_code(code) for code in codes.CATALOGUE]
         project = project_classes() if include_project else []
         rows = [
-            (str(cls.default_code), int(cls.status_code), describe(cls))
+            (str(cls.default_code), status_label(cls), describe(cls))
             for cls in [*classes, *project]
         ]
         parts = [_INTRO, _entry_rows(rows)]
@@ -179,7 +199,8 @@ README_HEADING = "## The catalogue"
 def render_readme_table() -> str:
     """The README's table of the built-in codes: code, status, when it is raised."""
     rows = "".join(
-        f"| `{entry.code}` | {entry.status} | {entry.description} |\n"
+        f"| `{entry.code}` | {ANY_STATUS if entry.any_status else entry.status} "
+        f"| {entry.description} |\n"
         for entry in codes.CATALOGUE.values()
     )
     return "| code | status | meaning |\n| --- | --- | --- |\n" + rows

@@ -77,8 +77,21 @@ def camelize(name: str) -> str:
     return prefix + head + "".join(part[:1].upper() + part[1:] for part in rest if part)
 
 
+# A key holding one of these would make its path ambiguous (``{"a.b": ...}`` against
+# ``{"a": {"b": ...}}``): each is escaped with a backslash, the backslash itself first.
+_PATH_SPECIALS = str.maketrans({"\\": "\\\\", ".": "\\.", "[": "\\[", "]": "\\]"})
+
+
+def escape_key(name: str) -> str:
+    """``a.b`` -> ``a\\.b``: a key as one unambiguous path part."""
+    return name.translate(_PATH_SPECIALS)
+
+
 def format_path(parts: Sequence[PathPart], *, camel: bool) -> str | None:
-    """``["items", 0, "send_at"]`` -> ``"items[0].send_at"`` (``sendAt`` with ``camel``)."""
+    """``["items", 0, "send_at"]`` -> ``"items[0].send_at"`` (``sendAt`` with ``camel``).
+
+    A key's ``\\``, ``.``, ``[`` and ``]`` are escaped with a backslash (``escape_key``).
+    """
     if not parts:
         return None
     out = ""
@@ -86,7 +99,7 @@ def format_path(parts: Sequence[PathPart], *, camel: bool) -> str | None:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            name = camelize(part) if camel else part
+            name = escape_key(camelize(part) if camel else part)
             out = f"{out}.{name}" if position else name
     return out
 
@@ -133,13 +146,20 @@ def _walk(node: Any, path: list[PathPart], out: list[FieldProblem], camel: bool)
             else:
                 _walk(item, path, out, camel)
     else:
+        code = field_code(getattr(node, "code", None))
         out.append(
             FieldProblem(
                 field=format_path(path, camel=camel),
-                code=field_code(getattr(node, "code", None)),
-                message=str(node),
+                code=code,
+                message=str(node) or default_message(code),
             )
         )
+
+
+def default_message(code: str) -> str:
+    """The default sentence of ``code``'s class (VALIDATION_ERROR's for an unknown code)."""
+    cls = find_class(code)
+    return str(cls.default_detail if cls is not None else codes.VALIDATION_ERROR.message)
 
 
 # Past this many, ``details`` lists the first ones and one entry that counts the rest.
@@ -252,10 +272,10 @@ def build(
 
 
 def for_error(error: ApiError, *, request_id: str | None) -> dict[str, Any]:
-    """The envelope ``error`` is answered with."""
+    """The envelope ``error`` is answered with; an empty message is the code's default."""
     return build(
         code=error.code,
-        message=error.message,
+        message=error.message or default_message(error.code),
         request_id=request_id,
         details=error.details,
         retry_after=retry_after(error),

@@ -260,6 +260,40 @@ class UnsupportedMediaType(ApiError):
     error = codes.UNSUPPORTED_MEDIA_TYPE
 
 
+class BadRequest(ApiError):
+    error = codes.BAD_REQUEST
+
+
+class PaymentRequired(ApiError):
+    error = codes.PAYMENT_REQUIRED
+
+
+class Gone(ApiError):
+    error = codes.GONE
+
+
+class PreconditionFailed(ApiError):
+    error = codes.PRECONDITION_FAILED
+
+
+class PayloadTooLarge(ApiError):
+    error = codes.PAYLOAD_TOO_LARGE
+
+
+class Locked(ApiError):
+    error = codes.LOCKED
+
+
+class PreconditionRequired(ApiError):
+    error = codes.PRECONDITION_REQUIRED
+
+
+class HttpError(ApiError):
+    """The error of a status no other code stands for; raised with ``status=``."""
+
+    error = codes.HTTP_ERROR
+
+
 class ServerError(ApiError):
     error = codes.SERVER_ERROR
 

@@ -13,6 +13,7 @@ To change a step, subclass ``ExceptionHandler``, override the step and point
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any, cast
 
@@ -26,7 +27,7 @@ from django.core.exceptions import (
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.signals import got_request_exception
-from django.db import DatabaseError, DataError
+from django.db import DatabaseError, DataError, connections, transaction
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.module_loading import import_string
@@ -52,16 +53,26 @@ from apierrors.request_id import generate, get_request_id
 logger = logging.getLogger("django.request")
 
 ENVELOPE_MARKER = "apierrors_envelope"
+# On the request: how many atomic blocks each connection had open when it began.
+ATOMIC_DEPTH_ATTR = "apierrors_atomic_depth"
 
 _PARSE_ERROR = _("The request body could not be parsed.")
-_TOO_BIG = _("The request body is too large.")
-_BAD_REQUEST = _("The request is not valid.")
+# DRF's MultiPartParser prefixes Django's messages, which quote the request's boundary.
+_MULTIPART_PREFIX = "Multipart form parse error"
 _UNSTORABLE = _("The request holds a value that cannot be stored.")
 _REFERENCE_CONFLICT = _("The request refers to a resource that does not exist or is still in use.")
 _CONCURRENT_CONFLICT = _("The request conflicted with a concurrent one. Please retry.")
 # A deadlock or serialization failure is over once the winning transaction commits: soon.
 CONCURRENT_RETRY_AFTER = 1
 CSRF_FAILED = _("CSRF verification failed. Send the CSRF cookie and token with the request.")
+
+
+def _is_default(cls: type[drf.APIException], message: str) -> bool:
+    """Whether ``message`` is ``cls``'s default sentence, whatever it quotes in its
+    ``{placeholder}``."""
+    head, _sep, rest = str(cls.default_detail).partition("{")
+    tail = rest.partition("}")[2]
+    return message.startswith(head) and message.endswith(tail) and len(message) >= len(head + tail)
 
 
 class ExceptionHandler:
@@ -72,29 +83,70 @@ class ExceptionHandler:
     change what is logged for unexpected errors.
     """
 
-    # DRF's PermissionDenied/NotFound messages are set by the project (a permission's
-    # ``message``, ``NotFound("...")``) and kept; these are produced from client input or
-    # exception text, so the catalogue's own sentence replaces them.
-    generic_message_types: tuple[type[drf.APIException], ...] = (
+    # A message the project or DRF wrote is kept; DRF's default sentences of these quote
+    # the request (its method, its media type), so the catalogue's sentence replaces them.
+    request_quoting_types: tuple[type[drf.APIException], ...] = (
         drf.MethodNotAllowed,
-        drf.NotAcceptable,
         drf.UnsupportedMediaType,
     )
 
     def __call__(self, exc: Exception, context: dict[str, Any]) -> HttpResponse:
         request = context.get("request")
+        if not self.drf_answers(exc):
+            self.roll_back_atomic_blocks(self.django_request(request))
         exc = self.credentials_unstorable(exc, context)
         exc = self.throttle_refused(exc, context)
-        error = self.convert(exc)
+        error = self.challenged(self.convert(exc), context.get("view"), request)
         logged = self.report_unexpected(exc, error, self.django_request(request))
         set_rollback()
         return self.error_response(error, request, logged=logged)
 
+    @staticmethod
+    def drf_answers(exc: BaseException) -> bool:
+        """Whether DRF's own handler answers ``exc`` (it lets every other exception out)."""
+        return isinstance(exc, drf.APIException | Http404 | DjangoPermissionDenied)
+
+    @staticmethod
+    def roll_back_atomic_blocks(request: HttpRequest | None) -> None:
+        """Mark for rollback the atomic blocks this request opened, on every connection.
+
+        DRF lets an exception it does not answer out of the view, so an atomic block around
+        the view (``transaction.atomic`` on ``dispatch`` or above ``@api_view``) rolls back.
+        Answering that exception would let the block commit the view's writes instead.
+        Blocks open before the request began (a test's own transaction) are not the
+        request's: ``APIErrorsMiddleware`` records how many there were.
+        """
+        opened_before = getattr(request, ATOMIC_DEPTH_ATTR, None) or {}
+        for connection in connections.all(initialized_only=True):
+            depth = len(connection.atomic_blocks)
+            if connection.in_atomic_block and depth > opened_before.get(connection.alias, 0):
+                transaction.set_rollback(True, using=connection.alias)
+
     def django_response(self, exc: BaseException, request: HttpRequest | None) -> HttpResponse:
         """The envelope as a plain Django response, for errors outside DRF views."""
-        error = self.convert(exc)
+        error = self.challenged(self.convert(exc), None, request)
         logged = self.report_unexpected(exc, error, request)
         return self.error_response(error, request, logged=logged)
+
+    def challenged(
+        self, error: errors.ApiError, view: Any, request: Request | HttpRequest | None
+    ) -> errors.ApiError:
+        """A 401 with its ``WWW-Authenticate`` challenge, or DRF's 403 when there is none.
+
+        A 401 must carry a challenge (RFC 9110). One raised without it (apierrors'
+        ``Unauthorized()`` from a permission) takes the view's, as DRF gives its own
+        ``NotAuthenticated``; a view whose first authentication class has none answers 403
+        FORBIDDEN, DRF's rule, keeping a message the raiser wrote.
+        """
+        if error.status_code != 401 or "WWW-Authenticate" in error.headers:
+            return error
+        if view is not None and isinstance(request, Request):
+            header = view.get_authenticate_header(request)
+            if header:
+                error.headers["WWW-Authenticate"] = str(header)
+                return error
+        message = None if error.message == str(error.default_detail) else error.message
+        return errors.Forbidden(message, details=error.details)
 
     def credentials_unstorable(self, exc: Exception, context: dict[str, Any]) -> Exception:
         """A ``DataError`` while authenticating means the credentials cannot name a user.
@@ -174,32 +226,56 @@ class ExceptionHandler:
 
     def convert_drf(self, exc: drf.APIException) -> errors.ApiError:
         if isinstance(exc, drf.ValidationError):
-            return self.convert_validation(exc.detail)
+            return self.convert_validation(exc.detail, status=exc.status_code)
         if isinstance(exc, drf.ParseError):
-            return errors.ValidationError(_PARSE_ERROR, status=400)
+            return errors.ValidationError(self.kept_message(exc) or _PARSE_ERROR, status=400)
         if isinstance(exc, drf.Throttled):
             return errors.RateLimitExceeded(
-                retry_after=retry_after_seconds(getattr(exc, "wait", None))
+                self.kept_message(exc), retry_after=retry_after_seconds(getattr(exc, "wait", None))
             )
         if isinstance(exc, drf.NotAuthenticated | drf.AuthenticationFailed):
             auth_header = getattr(exc, "auth_header", None)
+            if not auth_header:
+                # DRF's own rule: without a challenge to send, refusing is a 403.
+                return errors.Forbidden(self.plain_message(exc))
             return errors.Unauthorized(
-                self.plain_message(exc),
-                headers={"WWW-Authenticate": str(auth_header)} if auth_header else None,
+                self.plain_message(exc), headers={"WWW-Authenticate": str(auth_header)}
             )
         if isinstance(exc, drf.PermissionDenied) and str(exc.detail).startswith("CSRF Failed"):
             # SessionAuthentication's message quotes Django's reason, which can quote the
             # request's Origin or Referer header back.
             return errors.Forbidden(CSRF_FAILED)
-        error_class = errors.class_for_code(entry_for_status(exc.status_code).code)
-        if isinstance(exc, self.generic_message_types):
-            return error_class()
+        status = exc.status_code
+        error_class = errors.class_for_code(entry_for_status(status).code)
+        if status >= 500:
+            return error_class(status=status)
+        if isinstance(exc.detail, Mapping | list):
+            # A detail of fields (``APIException({"slug": ["taken"]})``) is answered like a
+            # validation error, with the code that stands for the exception's status.
+            return self.convert_validation(exc.detail, status=status)
         wait = getattr(exc, "wait", None)
         return error_class(
-            None if exc.status_code >= 500 else self.plain_message(exc),
-            status=exc.status_code,
+            self.kept_message(exc),
+            status=status,
             retry_after=None if wait is None else retry_after_seconds(wait),
         )
+
+    def kept_message(self, exc: drf.APIException) -> str | None:
+        """The exception's message, unless it is DRF's default sentence that quotes the
+        request (``Method "BREW" not allowed.``) or names nothing a client can use (DRF's
+        ``Request was throttled.``, which the contract's 429 sentence replaces); ``None``
+        means the catalogue's sentence."""
+        message = self.plain_message(exc)
+        if message is None:
+            return None
+        for quoting in self.request_quoting_types:
+            if isinstance(exc, quoting) and _is_default(quoting, message):
+                return None
+        if isinstance(exc, drf.Throttled) and message.startswith(str(drf.Throttled.default_detail)):
+            return None
+        if isinstance(exc, drf.ParseError) and message.startswith(_MULTIPART_PREFIX):
+            return None  # Django's multipart messages quote the boundary and Content-Type
+        return message
 
     def error_for_status(self, status: int) -> errors.ApiError:
         """The error of a response with ``status`` that carries no code (a Django error page
@@ -252,14 +328,25 @@ class ExceptionHandler:
         """400 for a request Django refuses (``BadRequest``, ``SuspiciousOperation``), 413
         for a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE``."""
         if isinstance(exc, RequestDataTooBig):
-            return errors.ValidationError(_TOO_BIG, status=413)
-        return errors.ValidationError(_BAD_REQUEST, status=400)
+            return errors.PayloadTooLarge()
+        return errors.BadRequest()
 
-    def convert_validation(self, detail: Any) -> errors.ApiError:
+    def convert_validation(self, detail: Any, status: int | None = None) -> errors.ApiError:
         """A validation tree becomes one error whose ``details`` list every problem, of the
-        class of the problems' shared code (VALIDATION_ERROR's when they differ)."""
+        class of the problems' shared code (VALIDATION_ERROR's when they differ).
+
+        ``status`` is the raised exception's own when it is not DRF's 400 (a
+        ``ValidationError`` subclass with ``status_code = 409``, another package's
+        exception with a dict detail): it is kept, with the code of that status.
+        """
         code, message, details = envelope.validation(detail)
         error_class = errors.find_class(code)
+        own_status = status not in (None, drf.ValidationError.status_code)
+        if own_status and (error_class is None or int(error_class.status_code) != status):
+            entry = entry_for_status(int(status or 0))
+            if len(details) != 1:
+                message = str(entry.message)
+            return errors.class_for_code(entry.code)(message, details=details, status=status)
         if error_class is None:  # a FIELD_CODES value that no class declares
             return errors.ValidationError(message, details=details, code=code)
         return error_class(message, details=details)
@@ -286,7 +373,7 @@ class ExceptionHandler:
         """Log with the traceback and send ``got_request_exception`` (Sentry, ADMINS mail)."""
         logger.error(
             "Internal Server Error: %s",
-            request.path if request is not None else "-",
+            printable(request.path) if request is not None else "-",
             exc_info=(type(exc), exc, exc.__traceback__),
             extra={"status_code": 500, "request": request},
         )
@@ -369,6 +456,14 @@ class ExceptionHandler:
         if isinstance(request, Request):
             return request._request
         return request
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters escaped (``\\n``, ``\\x1b``), so that a path cannot
+    forge a log line or a terminal sequence."""
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
 
 
 def mark(response: HttpResponse, *, logged: bool = False) -> None:

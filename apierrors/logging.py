@@ -69,7 +69,14 @@ _finished = threading.local()
 _CONTEXT_ATTR = "_apierrors_log_context"
 
 
-def _remember_code(sender: Any, *, code: str, request: HttpRequest | None, **kwargs: Any) -> None:
+def _remember_code(
+    code: str,
+    status: int,
+    route: str,
+    request: HttpRequest | None,
+    exception: BaseException | None,
+    unexpected: bool,
+) -> None:
     context = _log_context.get() or getattr(request, _CONTEXT_ATTR, None)
     if context is not None:
         context.code = code
@@ -87,7 +94,7 @@ class LogContextMiddleware:
         self.is_async = iscoroutinefunction(get_response)
         if self.is_async:
             markcoroutinefunction(self)
-        signals.error_response.connect(_remember_code, dispatch_uid="apierrors.logging.code")
+        signals.subscribe(signals.error_response, _remember_code)
 
     def __call__(self, request: HttpRequest) -> Any:
         if self.is_async:

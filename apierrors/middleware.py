@@ -19,12 +19,13 @@ from collections.abc import Awaitable, Callable
 from contextvars import Token
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.db import connections
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.translation import gettext_lazy as _
 
 from apierrors import exceptions as errors
 from apierrors.conf import conf
-from apierrors.handler import entry_for_status, get_handler, is_envelope
+from apierrors.handler import ATOMIC_DEPTH_ATTR, get_handler, is_envelope
 from apierrors.ratelimit import headers as rate_limit_headers
 from apierrors.request_id import accept_or_generate, current_request_id
 
@@ -34,6 +35,11 @@ _BODY_WITHOUT_LENGTH = _(
 
 # Headers of a replaced error page that still mean something on the envelope.
 _KEPT_HEADERS = ("Allow", "WWW-Authenticate", "Retry-After", "Vary")
+
+
+def is_excluded(request: HttpRequest) -> bool:
+    """Whether ``APIERRORS["EXCLUDE_PATHS"]`` leaves ``request``'s error pages to Django."""
+    return any(re.search(pattern, request.path_info) for pattern in conf.EXCLUDE_PATHS)
 
 
 class APIErrorsMiddleware:
@@ -82,6 +88,15 @@ class APIErrorsMiddleware:
             incoming = request.META.get(meta_key)
         request_id = accept_or_generate(incoming)
         request.request_id = request_id  # type: ignore[attr-defined]
+        # The handler rolls back only the atomic blocks the request opens itself.
+        setattr(
+            request,
+            ATOMIC_DEPTH_ATTR,
+            {
+                connection.alias: len(connection.atomic_blocks)
+                for connection in connections.all(initialized_only=True)
+            },
+        )
         return current_request_id.set(request_id)
 
     def refuse_body(self, request: HttpRequest) -> HttpResponse | None:
@@ -94,8 +109,7 @@ class APIErrorsMiddleware:
         """
         if not request.META.get("HTTP_TRANSFER_ENCODING") or self.is_excluded(request):
             return None
-        error = errors.ValidationError(_BODY_WITHOUT_LENGTH)
-        error.status_code = 400
+        error = errors.ValidationError(_BODY_WITHOUT_LENGTH, status=400)
         return get_handler().error_response(error, request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
@@ -116,7 +130,7 @@ class APIErrorsMiddleware:
         return response
 
     def is_excluded(self, request: HttpRequest) -> bool:
-        return any(re.search(pattern, request.path_info) for pattern in conf.EXCLUDE_PATHS)
+        return is_excluded(request)
 
     def should_rewrite(self, request: HttpRequest, response: HttpResponseBase) -> bool:
         """Replace error responses that are not JSON, outside ``EXCLUDE_PATHS``.
@@ -127,9 +141,7 @@ class APIErrorsMiddleware:
         return "json" not in content_type and not self.is_excluded(request)
 
     def rewrite(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponse:
-        entry = entry_for_status(response.status_code)
-        error = errors.class_for_code(entry.code)()
-        error.status_code = response.status_code
+        error = get_handler().error_for_status(response.status_code)
         replacement = get_handler().error_response(error, request)
         for name in _KEPT_HEADERS:
             if name in response:

@@ -7,12 +7,18 @@ Connect a receiver as to any Django signal::
     @receiver(error_response)
     def count(sender, *, code, status, route, request, exception, unexpected, **kwargs): ...
 
-``apierrors.contrib.prometheus`` and ``apierrors.contrib.otel`` are such receivers. The
-``send_*`` helpers below are what apierrors calls; each returns at once when no receiver is
-connected, before it builds a single argument, so the signals cost nothing unless someone
-listens. They send with ``send_robust``: a receiver that raises is logged (logger
+The ``send_*`` helpers below are what apierrors calls; each returns at once when nobody
+listens, before it builds a single argument, so the signals cost nothing unless someone
+does. They send with ``send_robust``: a receiver that raises is logged (logger
 ``django.dispatch``) and the request goes on, so a broken metrics backend never turns an
 answer into a 500.
+
+The integrations shipped with apierrors (``apierrors.contrib.prometheus``,
+``apierrors.contrib.otel``, ``apierrors.logging.LogContextMiddleware``) do not go through
+Django's dispatch: they ``subscribe()`` a hook that the helpers call directly, with
+positional arguments, before sending the signal (a few microseconds less per event, which
+matters on the throttle path). A hook that raises is logged (logger ``apierrors.signals``)
+and the request goes on, as with ``send_robust``. Third parties connect to the signals.
 
 ``error_response`` (sender: the ``ExceptionHandler`` class) is sent once for every envelope
 response, with:
@@ -44,8 +50,10 @@ response, with:
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django.dispatch import Signal
@@ -60,12 +68,16 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ROUTE_UNMATCHED",
+    "DecisionHook",
+    "ErrorHook",
     "error_response",
     "listening",
     "route_of",
     "send_error_response",
     "send_throttle_decision",
+    "subscribe",
     "throttle_decision",
+    "unsubscribe",
 ]
 
 # Senders are classes, so the receivers of each sender can be cached.
@@ -76,6 +88,63 @@ ROUTE_UNMATCHED = "(unmatched)"
 """The ``route`` of a request that matched no URL pattern (or is not known)."""
 
 _MICROS = 1_000_000
+
+logger = logging.getLogger(__name__)
+
+ErrorHook = Callable[[str, int, str, "HttpRequest | None", "BaseException | None", bool], None]
+"""``hook(code, status, route, request, exception, unexpected)``: ``error_response``'s
+arguments of the same names."""
+DecisionHook = Callable[
+    [
+        "HttpRequest",
+        str,
+        str,
+        bool,
+        "int | None",
+        "int | None",
+        "int | None",
+        float,
+        bool,
+        "bool | None",
+        bool,
+    ],
+    None,
+]
+"""``hook(request, scope, store, allowed, limit, remaining, reset, latency,
+store_unavailable, fail_open, breaker_open)``: ``throttle_decision``'s arguments of the same
+names."""
+
+# Called directly by the send helpers, in order; a list, so "anyone?" is one truth test.
+_error_hooks: list[ErrorHook] = []
+_decision_hooks: list[DecisionHook] = []
+
+
+def _hooks_of(signal: Signal) -> list[Any]:
+    if signal is error_response:
+        return _error_hooks
+    if signal is throttle_decision:
+        return _decision_hooks
+    raise ValueError(f"{signal!r} is not one of apierrors' signals.")
+
+
+def subscribe(signal: Signal, hook: ErrorHook | DecisionHook) -> None:
+    """Have the helpers call ``hook`` for each event of ``signal`` (``error_response`` or
+    ``throttle_decision``), with the positional arguments of ``ErrorHook`` or
+    ``DecisionHook``. Subscribing a hook twice is harmless."""
+    hooks = _hooks_of(signal)
+    if hook not in hooks:
+        hooks.append(hook)
+
+
+def unsubscribe(signal: Signal, hook: ErrorHook | DecisionHook) -> None:
+    """Undo ``subscribe`` (harmless when ``hook`` is not subscribed)."""
+    hooks = _hooks_of(signal)
+    if hook in hooks:
+        hooks.remove(hook)
+
+
+def _failed(hook: object, signal: str) -> None:
+    logger.exception("Error calling %r for apierrors' %s event.", hook, signal)
 
 
 def route_of(request: HttpRequest | None) -> str:
@@ -99,18 +168,29 @@ def send_error_response(
     response inside DRF's and Django's ``except`` blocks); ``unexpected`` left ``None``
     means a ``SERVER_ERROR``: Django only answers 500 for an exception nobody handled.
     """
-    if not error_response.receivers:
+    hooks = _error_hooks
+    if not hooks and not error_response.receivers:
         return
     if exception is None:
         # Django calls its error views and process_exception while handling the exception.
         exception = sys.exc_info()[1]
+    code = error.code
     if unexpected is None:
-        unexpected = error.code == "SERVER_ERROR"
+        unexpected = code == "SERVER_ERROR"
+    status = response.status_code
+    route = route_of(request)
+    for hook in hooks:
+        try:
+            hook(code, status, route, request, exception, unexpected)
+        except Exception:
+            _failed(hook, "error_response")
+    if not error_response.receivers:
+        return
     error_response.send_robust(
         sender=type(handler),
-        code=error.code,
-        status=response.status_code,
-        route=route_of(request),
+        code=code,
+        status=status,
+        route=route,
         request=request,
         response=response,
         error=error,
@@ -125,7 +205,7 @@ def listening() -> float:
     Throttles read it before the store check, so the store's latency is measured only
     when someone listens.
     """
-    return time.perf_counter() if throttle_decision.receivers else 0.0
+    return time.perf_counter() if _decision_hooks or throttle_decision.receivers else 0.0
 
 
 def send_throttle_decision(
@@ -143,29 +223,56 @@ def send_throttle_decision(
     ``started`` is what ``listening()`` returned before the check: 0 means nobody listened
     then, and nothing is sent.
     """
-    if not started or not throttle_decision.receivers:
+    hooks = _decision_hooks
+    if not started or not (hooks or throttle_decision.receivers):
         return
     latency = time.perf_counter() - started
     limit = remaining = reset = None
     allowed = bool(fail_open)
+    unavailable = decision is None
     if plan is not None and decision is not None:
         limit = plan.policies[decision.index].limit
         remaining = decision.remaining
         reset = -(-decision.reset // _MICROS)
         allowed = decision.allowed
+    if not unavailable:
+        fail_open = None
     breaker: Any = getattr(store, "breaker", None)
+    breaker_open = bool(breaker is not None and breaker.is_open)
+    django_request = getattr(request, "_request", request)
+    scope = throttle.policy_label()
+    alias = store.alias
+    for hook in hooks:
+        try:
+            hook(
+                django_request,
+                scope,
+                alias,
+                allowed,
+                limit,
+                remaining,
+                reset,
+                latency,
+                unavailable,
+                fail_open,
+                breaker_open,
+            )
+        except Exception:
+            _failed(hook, "throttle_decision")
+    if not throttle_decision.receivers:
+        return
     throttle_decision.send_robust(
         sender=type(throttle),
         throttle=throttle,
-        request=getattr(request, "_request", request),
-        scope=throttle.policy_label(),
-        store=store.alias,
+        request=django_request,
+        scope=scope,
+        store=alias,
         allowed=allowed,
         limit=limit,
         remaining=remaining,
         reset=reset,
         latency=latency,
-        store_unavailable=decision is None,
-        fail_open=fail_open if decision is None else None,
-        breaker_open=bool(breaker is not None and breaker.is_open),
+        store_unavailable=unavailable,
+        fail_open=fail_open,
+        breaker_open=breaker_open,
     )

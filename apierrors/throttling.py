@@ -19,10 +19,14 @@ response of a throttled view carries ``X-RateLimit-Limit/Remaining/Reset``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from functools import wraps
 from typing import TYPE_CHECKING, Any
 
+from asgiref.sync import iscoroutinefunction, sync_to_async
+from django.core.cache import InvalidCacheBackendError, caches
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.connection import ConnectionProxy
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
@@ -42,9 +46,11 @@ from apierrors.ratelimit.config import current
 from apierrors.ratelimit.headers import CHECKED_ATTR, RATE_LIMIT_HEADERS_ATTR, retry_after_seconds
 from apierrors.ratelimit.identity import client_ident
 from apierrors.ratelimit.rates import MICROS
+from apierrors.ratelimit.rates import parse_rate as parse_rate_text
 
 if TYPE_CHECKING:
-    from django.http import HttpRequest
+    from django.core.cache.backends.base import BaseCache
+    from django.http import HttpRequest, HttpResponseBase
     from rest_framework.request import Request
     from rest_framework.views import APIView
 
@@ -55,6 +61,7 @@ __all__ = [
     "RateLimitThrottle",
     "ScopedRateLimitThrottle",
     "UserRateLimitThrottle",
+    "athrottle",
 ]
 # CHECKED_ATTR and RATE_LIMIT_HEADERS_ATTR are re-exported for code that imported them from
 # here; their home is apierrors.ratelimit.headers.
@@ -62,13 +69,53 @@ __all__ = [
 logger = logging.getLogger("apierrors.throttling")
 
 
+class _SettingsRates:
+    """``THROTTLE_RATES`` until a subclass declares its own: ``DEFAULT_THROTTLE_RATES``,
+    read on every access (DRF copies the setting at import, so overrides miss it: #6030)."""
+
+    def __get__(self, instance: object, owner: type | None = None) -> Mapping[str, Any]:
+        rates: Mapping[str, Any] = api_settings.DEFAULT_THROTTLE_RATES
+        return rates
+
+
+# id(cache object) -> (the object, its alias in CACHES); the object is kept so the id stays its.
+_cache_aliases: dict[int, tuple[object, str]] = {}
+
+
+def cache_alias_of(cache: object) -> str | None:
+    """The alias in ``CACHES`` of a cache object (``caches["x"]``, or ``django.core.cache.cache``).
+
+    ``caches[alias]`` gives each thread its own object, so an object is recognised in the
+    thread that made it; throttle classes that set ``cache`` are looked up when they are
+    defined, in that thread, and remembered. ``None`` when no alias gives the object.
+    """
+    known = _cache_aliases.get(id(cache))
+    if known is not None and known[0] is cache:
+        return known[1]
+    found: str | None = None
+    if isinstance(cache, ConnectionProxy):
+        found = str(cache._alias)
+    else:
+        for alias in caches:
+            try:
+                if caches[alias] is cache:
+                    found = alias
+                    break
+            except (InvalidCacheBackendError, ImportError):
+                continue
+    if found is not None:
+        _cache_aliases[id(cache)] = (cache, found)
+    return found
+
+
 class RateLimitThrottle(BaseThrottle):
     """The base throttle. Subclass it and override ``get_cache_key``.
 
     Options (class attributes, as on DRF's throttles):
 
-    - ``scope``: names the rate in ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`` (whose value
-      may be one rate or a list of rates);
+    - ``scope``: names the rate in ``THROTTLE_RATES``, which is
+      ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`` read per request unless a subclass sets
+      its own dict (as on DRF's throttles); a value may be one rate or a list of rates;
     - ``rate`` or ``rates``: the rate(s) themselves, overriding the setting (``"100/hour"``,
       ``"10/5m"``); several rates are checked together and consumed all or none;
     - ``algorithm``: ``"fixed_window"`` or ``"gcra"`` (default: ``THROTTLE_ALGORITHM``);
@@ -76,13 +123,19 @@ class RateLimitThrottle(BaseThrottle):
     - ``store``: a store URI (``"redis://host:6379/0"``) holding the state, ahead of
       everything below (default: ``THROTTLE_STORE``);
     - ``cache_alias``: the cache holding the state (default: ``THROTTLE_STORE`` when set,
-      else ``THROTTLE_CACHE``);
+      else ``THROTTLE_CACHE``); DRF's ``cache = caches["x"]`` works too, and wins over
+      ``cache_alias``;
     - ``cache_format``: how ``scope`` and the client's ident make the key;
     - ``timer``: a clock returning seconds, for tests; ``None`` (the default) uses the
       store's clock (Redis's ``TIME``), so the app servers' clocks do not matter.
 
     Hooks: ``get_cache_key`` (who is counted; ``None`` skips throttling), ``get_rate``
-    (where rates come from), ``get_ident`` (the anonymous client's address).
+    (where rates come from), ``parse_rate`` (DRF's: a rate as ``(count, seconds)``),
+    ``get_ident`` (the anonymous client's address), ``throttle_success`` and
+    ``throttle_failure`` (called after each decision; their result is ``allow_request``'s),
+    ``wait`` (the 429's ``Retry-After``). DRF's ``history``, ``now``, ``num_requests`` and
+    ``duration`` do not exist: the system check ``apierrors.E108`` reports a subclass that
+    uses them.
     """
 
     scope: str | None = None
@@ -91,6 +144,7 @@ class RateLimitThrottle(BaseThrottle):
     burst: int | None = None
     store: str | None = None
     cache_alias: str | None = None
+    cache: BaseCache | None = None
     cache_format = "throttle_%(scope)s_%(ident)s"
     timer: Callable[[], float] | None = None
 
@@ -99,6 +153,18 @@ class RateLimitThrottle(BaseThrottle):
     result: Result | None = None
     decision: Decision | None = None
 
+    if TYPE_CHECKING:
+        THROTTLE_RATES: Mapping[str, Any]
+    else:
+        THROTTLE_RATES = _SettingsRates()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cache = cls.__dict__.get("cache")
+        if cache is not None:
+            # Now, in the thread that made the object (see cache_alias_of).
+            cache_alias_of(cache)
+
     def get_cache_key(self, request: Request, view: APIView) -> str | None:
         """The key that identifies who is counted, or ``None`` to not throttle this request."""
         raise NotImplementedError(".get_cache_key() must be overridden")
@@ -106,7 +172,9 @@ class RateLimitThrottle(BaseThrottle):
     def get_rate(self) -> str | Sequence[str] | None:
         """This throttle's rate(s): ``rates``, else ``rate``, else the scope's setting.
 
-        Read on every request, so settings overrides apply. ``None`` turns throttling off.
+        The scope's rate is ``THROTTLE_RATES[scope]``: ``DEFAULT_THROTTLE_RATES``, read on
+        every request so settings overrides apply, unless the class declares its own dict.
+        ``None`` turns throttling off.
         """
         if self.rates:
             return self.rates
@@ -117,14 +185,49 @@ class RateLimitThrottle(BaseThrottle):
             raise ImproperlyConfigured(
                 f"Set .scope or .rate on the '{type(self).__name__}' throttle."
             )
-        rates: dict[str, Any] = api_settings.DEFAULT_THROTTLE_RATES
+        rates = self.THROTTLE_RATES
         try:
             configured: str | Sequence[str] | None = rates[self.scope]
         except KeyError:
+            where = (
+                "DEFAULT_THROTTLE_RATES"
+                if rates is api_settings.DEFAULT_THROTTLE_RATES
+                else f"{type(self).__name__}.THROTTLE_RATES"
+            )
             raise ImproperlyConfigured(
-                f"No default throttle rate set for the '{self.scope}' scope."
+                f"No default throttle rate set for the '{self.scope}' scope in {where}."
             ) from None
         return configured
+
+    def parse_rate(self, rate: str | None) -> tuple[int | None, int | None]:
+        """DRF's hook: ``rate`` as ``(num_requests, duration in seconds)``, ``(None, None)``
+        for ``None``. Accepts what ``apierrors.ratelimit.rates`` parses.
+
+        Override it to read rates written your own way: the throttle then builds its
+        policies from what it returns (a count >= 1 and a whole number of seconds >= 1).
+        """
+        if rate is None:
+            return (None, None)
+        parsed = parse_rate_text(rate)
+        return (parsed.limit, parsed.period)
+
+    def _own_rate(self, rate: str) -> str:
+        """``rate`` as an overridden ``parse_rate`` reads it, written as apierrors' rate."""
+        parsed = self.parse_rate(rate)
+        try:
+            count, seconds = parsed
+            valid = all(
+                isinstance(value, int) and not isinstance(value, bool) and value >= 1
+                for value in (count, seconds)
+            )
+        except (TypeError, ValueError):
+            valid = False
+        if not valid:
+            raise ImproperlyConfigured(
+                f"{type(self).__name__}.parse_rate({rate!r}) returned {parsed!r}; it must be "
+                "(num_requests, duration), a count >= 1 and whole seconds >= 1."
+            )
+        return f"{count}/{seconds}s"
 
     def get_plan(self) -> Plan | None:
         """The prepared policies of this throttle (``None`` when it has no rate)."""
@@ -132,6 +235,8 @@ class RateLimitThrottle(BaseThrottle):
         if not rate:
             return None
         rates = (rate,) if isinstance(rate, str) else tuple(rate)
+        if type(self).parse_rate is not RateLimitThrottle.parse_rate:
+            rates = tuple(self._own_rate(one) for one in rates)
         settings = current()
         return plan_for(rates, self.algorithm or settings.algorithm, self.burst, settings.prefix)
 
@@ -146,30 +251,105 @@ class RateLimitThrottle(BaseThrottle):
         return client_ident(getattr(request, "_request", request))
 
     def allow_request(self, request: Request, view: APIView) -> bool:
-        setattr(getattr(request, "_request", request), CHECKED_ATTR, True)
-        self.plan = self.result = self.decision = None
-        plan = self.get_plan()
-        if plan is None:
+        # The hot path of every request: each step is one call at most.
+        prepared = self._prepare_check(request, view)
+        if prepared is None:
             return True
-        self.key = self.get_cache_key(request, view)
-        if self.key is None:
-            return True
-        store = self.get_store()
+        plan, key, store = prepared
         timer = self.timer
         started = signals.listening()
         try:
-            result = store.check(self.key, plan, None if timer is None else micros(timer()))
+            result = store.check(key, plan, None if timer is None else micros(timer()))
         except StoreUnavailable as exc:
-            signals.send_throttle_decision(
-                self, request, store, started, fail_open=current().fail_open
+            return self._unavailable(request, store, started, exc)
+        return self._conclude_check(request, plan, result, store, started)
+
+    def throttle_success(self) -> bool:
+        """DRF's hook, called when the check allowed the request (already counted); what it
+        returns is what ``allow_request`` returns."""
+        return True
+
+    def throttle_failure(self) -> bool:
+        """DRF's hook, called when the check refused the request; what it returns is what
+        ``allow_request`` returns."""
+        return False
+
+    def _alias_of_cache(self, cache: object) -> str:
+        alias = cache_alias_of(cache)
+        if alias is None:
+            raise ImproperlyConfigured(
+                f"{type(self).__name__}.cache is not a cache of CACHES; name one with "
+                "cache_alias (the system check apierrors.E109 reports this at start-up)."
             )
-            return self.store_unavailable(store, exc)
+        return alias
+
+    # Async views (adrf, Django ``async def`` views): the same steps around ``Store.acheck``.
+
+    async def aallow_request(self, request: Request | HttpRequest, view: Any) -> bool:
+        """``allow_request`` for async code: the store is awaited, never blocking the loop.
+
+        The hooks (``get_rate``, ``get_cache_key``, ``get_ident``) run on the event loop, as
+        they are: they must not do blocking I/O (resolve ``request.user`` beforehand, as
+        DRF's authentication does and ``athrottle`` does with ``request.auser()``). A
+        subclass that overrides ``allow_request`` but not ``aallow_request`` has its
+        ``allow_request`` run in a worker thread, so its own logic is kept.
+        """
+        if _sync_override(type(self)):
+            allow = sync_to_async(self.allow_request, thread_sensitive=False)
+            allowed: bool = await allow(request, view)  # type: ignore[arg-type]
+            return allowed
+        prepared = self._prepare_check(request, view)
+        if prepared is None:
+            return True
+        plan, key, store = prepared
+        timer = self.timer
+        started = signals.listening()
+        try:
+            result = await store.acheck(key, plan, None if timer is None else micros(timer()))
+        except StoreUnavailable as exc:
+            return self._unavailable(request, store, started, exc)
+        return self._conclude_check(request, plan, result, store, started)
+
+    def _prepare_check(self, request: Any, view: Any) -> tuple[Plan, str, Store] | None:
+        """The steps before the store: the plan, the key and the store; ``None`` to pass."""
+        django_request = getattr(request, "_request", request)
+        django_request.__dict__[CHECKED_ATTR] = True
+        plan = self.get_plan()
+        key = self.key = None if plan is None else self.get_cache_key(request, view)
+        if plan is None or key is None:
+            self.plan = self.result = self.decision = None
+            return None
+        if self.cache is not None:
+            self.cache_alias = self._alias_of_cache(self.cache)
+        return plan, key, self.get_store()
+
+    def _unavailable(
+        self, request: Any, store: Store, started: float, exc: StoreUnavailable
+    ) -> bool:
+        self.plan = self.result = self.decision = None
+        signals.send_throttle_decision(self, request, store, started, fail_open=current().fail_open)
+        return self.store_unavailable(store, exc)
+
+    def _conclude_check(
+        self, request: Any, plan: Plan, result: Result, store: Store, started: float
+    ) -> bool:
+        """The steps after the store: read the result, tell listeners, record headers."""
         decision = Decision(result)
         signals.send_throttle_decision(self, request, store, started, plan, decision)
         self.plan, self.result, self.decision = plan, result, decision
-        if current().headers:
-            self.record_headers(getattr(request, "_request", request), plan, decision)
-        return decision.allowed
+        settings = current()
+        if settings.headers:
+            django_request = getattr(request, "_request", request)
+            if type(self).record_headers is RateLimitThrottle.record_headers:
+                headers.record(
+                    django_request,
+                    plan,
+                    decision,
+                    self.policy_label() if settings.ietf_headers else None,
+                )
+            else:
+                self.record_headers(django_request, plan, decision)
+        return self.throttle_success() if decision.allowed else self.throttle_failure()
 
     def wait(self) -> float | None:
         """Seconds until the denying policy with the longest wait admits a request again."""
@@ -266,3 +446,69 @@ class ScopedRateLimitThrottle(RateLimitThrottle):
 
     def get_cache_key(self, request: Request, view: APIView) -> str | None:
         return self.cache_format % {"scope": self.scope, "ident": _user_or_ident(self, request)}
+
+    async def aallow_request(self, request: Request | HttpRequest, view: Any) -> bool:
+        self.scope = getattr(view, self.scope_attr, None)
+        if not self.scope:
+            self.plan = self.result = self.decision = None
+            return True
+        return await super().aallow_request(request, view)
+
+
+_sync_overrides: dict[type, bool] = {}
+
+
+def _sync_override(klass: type) -> bool:
+    """Whether ``klass`` overrides ``allow_request`` below its last ``aallow_request``."""
+    known = _sync_overrides.get(klass)
+    if known is None:
+        mro = klass.__mro__
+        sync_owner = next(base for base in mro if "allow_request" in base.__dict__)
+        async_owner = next(base for base in mro if "aallow_request" in base.__dict__)
+        known = _sync_overrides[klass] = mro.index(sync_owner) < mro.index(async_owner)
+    return known
+
+
+def athrottle(
+    *classes: type[RateLimitThrottle],
+) -> Callable[[Callable[..., Awaitable[HttpResponseBase]]], Callable[..., Awaitable[Any]]]:
+    """Throttle a Django ``async def`` view (outside DRF) with these throttle classes.
+
+    ``@athrottle(UserRateLimitThrottle)`` resolves ``request.user`` (``request.auser()``),
+    awaits every throttle's ``aallow_request`` as DRF runs every throttle, and answers a
+    refusal with the 429 envelope (``Retry-After``: the longest wait), and a store outage
+    with ``FAIL_OPEN`` off with the 503 one, without calling the view.
+    ``APIErrorsMiddleware`` adds the rate-limit headers, as for DRF views.
+    """
+
+    def decorate(
+        view: Callable[..., Awaitable[HttpResponseBase]],
+    ) -> Callable[..., Awaitable[Any]]:
+        if not iscoroutinefunction(view):
+            raise TypeError(f"athrottle decorates async def views; {view!r} is not one.")
+
+        @wraps(view)
+        async def throttled(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+            auser = getattr(request, "auser", None)
+            if auser is not None:
+                request.user = await auser()
+            from rest_framework.exceptions import APIException, Throttled
+
+            from apierrors.handler import get_handler
+
+            waits = []
+            try:
+                for klass in classes:
+                    throttle = klass()
+                    if not await throttle.aallow_request(request, view):
+                        waits.append(throttle.wait())
+            except APIException as exc:  # the store is down and FAIL_OPEN is off: 503
+                return get_handler().django_response(exc, request)
+            if waits:
+                wait = max((one for one in waits if one is not None), default=None)
+                return get_handler().django_response(Throttled(wait), request)
+            return await view(request, *args, **kwargs)
+
+        return throttled
+
+    return decorate

@@ -5,9 +5,10 @@ Run from the project root::
     .venv/bin/python bench/observability.py                  # starts a private redis-server
     .venv/bin/python bench/observability.py --multiprocess   # prometheus_client's mmap files
     .venv/bin/python bench/observability.py --redis-url redis://127.0.0.1:6379/15
+    .venv/bin/python bench/observability.py --same           # A/A: the noise floor
 
-Each path is timed with the observability receivers off (no receiver connected: the
-signals return at once) and on (``apierrors.contrib.prometheus`` and
+Each path is timed with the observability hooks off (none subscribed, no receiver
+connected: the send helpers return at once) and on (``apierrors.contrib.prometheus`` and
 ``apierrors.contrib.otel`` installed):
 
 - error request: a whole request through Django's WSGI handler (apierrors' middleware, URL
@@ -26,6 +27,10 @@ the median ratio on/off of its pairs of batches, and the figure is the median of
 (with their range). Beside it: the CPU time of this thread per call (off, on, the
 difference, and the difference over the wall time off), and the fastest batch of each mode
 with their ratio, the least disturbed figure on a shared machine.
+
+``--same`` runs both halves of every pair with the integrations on (an A/A run): any ratio
+away from 1 is noise, so its range is the smallest on/off difference this machine, at this
+moment, can tell apart.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -165,6 +171,7 @@ def request_case(path: str) -> Callable[[int], None]:
 def switch(on: bool) -> None:
     from apierrors.contrib import otel, prometheus
 
+    on = on or SAME
     for module in (prometheus, otel):
         if on:
             module.install()
@@ -208,17 +215,20 @@ ROUND_FIGURES: list[dict[tuple[bool, str], float]] = []
 # The fastest batch of each mode: on a busy machine, the closest to the code's own cost.
 BEST: dict[bool, float] = {}
 TRACER: Any = None
+SAME = False
 
 
 def main() -> None:
-    global TRACER
+    global TRACER, SAME
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--redis-url")
     parser.add_argument("--multiprocess", action="store_true")
+    parser.add_argument("--same", action="store_true", help="A/A: on in both halves")
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--batches", type=int, default=40)
     parser.add_argument("--batch", type=int, default=25)
     args = parser.parse_args()
+    SAME = args.same
 
     server = None
     url = args.redis_url
@@ -232,12 +242,11 @@ def main() -> None:
         from opentelemetry.sdk.trace import TracerProvider
 
         TRACER = TracerProvider().get_tracer("bench")
-        import prometheus_client
-
         print(
             f"Python {platform.python_version()}, {os.cpu_count()} CPUs, prometheus_client "
-            f"{prometheus_client.__name__} ({'multiprocess' if args.multiprocess else 'single'}"
-            f" process mode); {args.rounds} rounds of {args.batches} x {args.batch} calls"
+            f"{version('prometheus_client')} ({'multiprocess' if args.multiprocess else 'single'}"
+            f"-process mode); {args.rounds} rounds of {args.batches} x {args.batch} calls"
+            + ("; A/A: on in both halves" if SAME else "")
         )
         print(
             f"{'path':<20}{'off us':>9}{'on us':>9}{'on/off':>8}{'rounds':>13}"

@@ -36,7 +36,9 @@ Contenders (all allowed calls unless the name says denied):
 
 Clients rotate over 256 addresses; for the allowed cases every key is renamed before any
 client reaches its limit. After the timing, the number of Redis round trips per check is
-counted for each case (calls of redis-py's ``send_packed_command``: a pipeline is one).
+counted for each case (calls of redis-py's ``send_packed_command``, a pipeline is one, and
+of apierrors' raw connection, ``WireClient._roundtrip``). ``--only WORD`` keeps the floors
+and the cases whose name contains WORD (e.g. ``--only apierrors``).
 """
 
 from __future__ import annotations
@@ -539,14 +541,22 @@ def count_round_trips(cases: list[Case], calls: int = 3 * CLIENTS) -> dict[str, 
     """
     from redis.connection import AbstractConnection
 
+    from apierrors.ratelimit.wire import WireClient
+
     counter = {"n": 0}
     original = AbstractConnection.send_packed_command
+    original_wire = WireClient._roundtrip
 
     def counted(self: Any, command: Any, check_health: bool = True) -> None:
         counter["n"] += 1
         original(self, command, check_health)
 
+    def counted_wire(self: Any, conn: Any, command: bytes) -> Any:
+        counter["n"] += 1
+        return original_wire(self, conn, command)
+
     AbstractConnection.send_packed_command = counted  # type: ignore[method-assign]
+    WireClient._roundtrip = counted_wire  # type: ignore[method-assign]
     try:
         trips = {}
         for case in cases:
@@ -558,6 +568,7 @@ def count_round_trips(cases: list[Case], calls: int = 3 * CLIENTS) -> dict[str, 
             trips[case.name] = counter["n"] / calls
     finally:
         AbstractConnection.send_packed_command = original  # type: ignore[method-assign]
+        WireClient._roundtrip = original_wire  # type: ignore[method-assign]
     return trips
 
 
@@ -634,6 +645,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=25, help="calls per turn of a case")
     parser.add_argument("--repeat", type=int, default=3, help="independent interleaved runs")
     parser.add_argument("--json", help="also write everything to this file")
+    parser.add_argument("--only", help="keep the floors and the cases whose name has this")
     options = parser.parse_args()
 
     url, process = start_redis()
@@ -643,6 +655,8 @@ def main() -> None:
 
         started = time.monotonic()
         cases = build_cases(url)
+        if options.only:
+            cases = [c for c in cases if "PING" in c.name or options.only in c.name]
         runs = [
             repetition(cases, options.iterations, options.rounds, options.batch)
             for _ in range(options.repeat)

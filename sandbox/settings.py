@@ -116,6 +116,9 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "apierrors.handler.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["apierrors.parsers.JSONParser"],
+    # Bearer tokens everywhere, so a refused anonymous request is 401 with its challenge
+    # (DRF's default, session first, has none: apierrors.W002).
+    "DEFAULT_AUTHENTICATION_CLASSES": ["apierrors.contrib.simplejwt.JWTAuthentication"],
     # The throttles are set on the sandbox's views (see sandbox.throttles); their rates live
     # here, read on every request.
     "DEFAULT_THROTTLE_RATES": throttle_rates(os.environ.get("SANDBOX_THROTTLE_RATES", "")),

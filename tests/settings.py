@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from sandbox.settings import *  # noqa: F403
-from sandbox.settings import CACHES, INSTALLED_APPS, MIDDLEWARE, REDIS_URL
+from sandbox.settings import CACHES, INSTALLED_APPS, MIDDLEWARE, REDIS_URL, REST_FRAMEWORK
 
 INSTALLED_APPS = [*INSTALLED_APPS, "django.contrib.sessions", "tests.testapp"]
 # Sessions let the tests reach DRF's SessionAuthentication CSRF check.
@@ -15,6 +15,11 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
 ]
 ROOT_URLCONF = "tests.urls"
+# The test app's views run under DRF's default authentication (session, then basic), as in a
+# project that never set DEFAULT_AUTHENTICATION_CLASSES; the sandbox's views name theirs.
+REST_FRAMEWORK = {
+    key: value for key, value in REST_FRAMEWORK.items() if key != "DEFAULT_AUTHENTICATION_CLASSES"
+}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 # Each pytest-xdist worker gets a Redis database of its own, since tests flush theirs.

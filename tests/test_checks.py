@@ -131,11 +131,45 @@ def test_w002_first_authenticator_without_header(settings):
     settings.REST_FRAMEWORK = {
         "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"]
     }
-    assert ids(checks.check_authenticate_header()) == ["apierrors.W002"]
+    messages = checks.check_authenticate_header()
+    assert "apierrors.W002" in ids(messages)
+    assert "DEFAULT_AUTHENTICATION_CLASSES" in messages[0].msg
+
+
+def test_w002_fires_on_drf_default_authentication_when_unset(settings):
+    # Every project that never set DEFAULT_AUTHENTICATION_CLASSES has Session first.
+    settings.REST_FRAMEWORK = {}
+    messages = checks.check_authenticate_header()
+    assert any(
+        "SessionAuthentication" in message.msg and "DEFAULT_AUTHENTICATION_CLASSES" in message.msg
+        for message in messages
+    )
+
+
+def test_w002_walks_the_views_own_authentication_classes(settings):
     settings.REST_FRAMEWORK = {
         "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.BasicAuthentication"]
     }
+    messages = checks.check_authenticate_header()
+    assert ids(messages) == ["apierrors.W002"]
+    assert "DEFAULT_AUTHENTICATION_CLASSES" not in messages[0].msg
+    # tests.dropin's SessionFirstView sets [SessionAuthentication, BasicAuthentication].
+    assert "SessionFirstView (t/dropin/session-first/)" in messages[0].msg
+    assert "BasicFirstView" not in messages[0].msg
+
+
+def test_w002_is_quiet_when_every_first_class_sends_a_challenge(settings, monkeypatch):
+    settings.REST_FRAMEWORK = {
+        "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.BasicAuthentication"]
+    }
+    monkeypatch.setattr(checks, "drf_views", list)
     assert checks.check_authenticate_header() == []
+
+
+def test_drf_views_lists_the_urlconf_routes():
+    from tests.dropin.views import BasicFirstView
+
+    assert ("t/dropin/basic-first/", BasicFirstView) in checks.drf_views()
 
 
 def test_w003_drf_json_parser(settings):
@@ -220,3 +254,14 @@ def test_e003_e004_e005_hints_and_messages_come_from_conf(settings):
     assert messages[0].msg == "APIERRORS['FAIL_OPEN'] is 'no'; it must be True or False."
     assert messages[1].hint is not None
     assert "FAIL_OPEN" in messages[1].hint
+
+
+def test_the_throttle_checks_old_names_still_work_for_one_release():
+    import apierrors.checks
+    from apierrors.ratelimit import checks as ratelimit_checks
+
+    with pytest.deprecated_call(match="moved to apierrors.ratelimit.checks"):
+        moved = apierrors.checks.check_throttle_rates
+    assert moved is ratelimit_checks.check_throttle_rates
+    with pytest.raises(AttributeError):
+        _ = apierrors.checks.no_such_check

@@ -33,6 +33,14 @@ EXTRA_CODES = {
     "METHOD_NOT_ALLOWED": 405,
     "NOT_ACCEPTABLE": 406,
     "UNSUPPORTED_MEDIA_TYPE": 415,
+    "BAD_REQUEST": 400,
+    "PAYMENT_REQUIRED": 402,
+    "GONE": 410,
+    "PRECONDITION_FAILED": 412,
+    "PAYLOAD_TOO_LARGE": 413,
+    "LOCKED": 423,
+    "PRECONDITION_REQUIRED": 428,
+    "HTTP_ERROR": 400,  # nominal: sent with the status of the error it answers
     "SERVER_ERROR": 500,
     "SERVICE_UNAVAILABLE": 503,
 }
@@ -73,33 +81,43 @@ def test_families_group_the_seed_headings():
 
 def test_readme_catalogue_table_matches_the_code():
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    rows = re.findall(r"^\| `([A-Z_]+)` \| (\d{3}) \|", readme, flags=re.MULTILINE)
-    assert {code: int(status) for code, status in rows} == {
-        code: entry.status for code, entry in codes.CATALOGUE.items()
+    rows = re.findall(r"^\| `([A-Z_]+)` \| (\d{3}|any) \|", readme, flags=re.MULTILINE)
+    assert dict(rows) == {
+        code: "any" if entry.any_status else str(entry.status)
+        for code, entry in codes.CATALOGUE.items()
     }
 
 
 # What answers an error of a status that names no code (another package's exception, a
-# Django error page): the entry standing for the status, else VALIDATION_ERROR or SERVER_ERROR.
+# Django error page): the entry standing for the status, else HTTP_ERROR with that status.
 STANDING_FOR_STATUS = {
-    400: "VALIDATION_ERROR",
+    400: "BAD_REQUEST",
     401: "UNAUTHORIZED",
     403: "FORBIDDEN",
     404: "RESOURCE_NOT_FOUND",
     405: "METHOD_NOT_ALLOWED",
     406: "NOT_ACCEPTABLE",
     409: "RESOURCE_CONFLICT",
-    410: "VALIDATION_ERROR",
-    413: "VALIDATION_ERROR",
+    402: "PAYMENT_REQUIRED",
+    410: "GONE",
+    412: "PRECONDITION_FAILED",
+    413: "PAYLOAD_TOO_LARGE",
     415: "UNSUPPORTED_MEDIA_TYPE",
-    418: "VALIDATION_ERROR",
+    418: "HTTP_ERROR",
     422: "VALIDATION_ERROR",
+    423: "LOCKED",
+    428: "PRECONDITION_REQUIRED",
+    451: "HTTP_ERROR",
     429: "RATE_LIMIT_EXCEEDED",
     500: "SERVER_ERROR",
-    502: "SERVER_ERROR",
+    502: "HTTP_ERROR",
     503: "SERVICE_UNAVAILABLE",
-    504: "SERVER_ERROR",
+    504: "HTTP_ERROR",
 }
+
+
+def test_only_http_error_is_sent_with_any_status():
+    assert [entry.code for entry in codes.CATALOGUE.values() if entry.any_status] == ["HTTP_ERROR"]
 
 
 def test_entry_for_status():

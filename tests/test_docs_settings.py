@@ -9,6 +9,7 @@ from pathlib import Path
 from apierrors import checks
 from apierrors.conf import DEFAULTS
 from apierrors.ratelimit import checks as ratelimit_checks
+from apierrors.ratelimit import idiom_checks
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
@@ -22,7 +23,9 @@ def test_settings_page_lists_every_key_with_its_default():
 
 
 def test_checks_page_lists_every_check_id():
-    source = "".join(inspect.getsource(module) for module in (checks, ratelimit_checks))
+    source = "".join(
+        inspect.getsource(module) for module in (checks, ratelimit_checks, idiom_checks)
+    )
     in_code = set(re.findall(r'id="(apierrors\.[EW]\d{3})"', source))
     page = (DOCS / "checks.md").read_text()
     in_docs = set(re.findall(r"^\| `(apierrors\.[EW]\d{3})` \|", page, flags=re.MULTILINE))

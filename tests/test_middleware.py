@@ -106,9 +106,9 @@ def test_unknown_url_is_404_json(api_client, settings, debug):
     [
         ("http404", 404, "RESOURCE_NOT_FOUND"),
         ("permission", 403, "FORBIDDEN"),
-        ("suspicious", 400, "VALIDATION_ERROR"),
+        ("suspicious", 400, "BAD_REQUEST"),
         ("boom", 500, "SERVER_ERROR"),
-        ("html_400", 400, "VALIDATION_ERROR"),
+        ("html_400", 400, "BAD_REQUEST"),
     ],
 )
 def test_errors_outside_drf_are_enveloped(api_client, settings, debug, name, status, code):

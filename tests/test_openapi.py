@@ -909,3 +909,19 @@ def test_not_blank_pattern_refuses_exactly_what_drf_strips_to_blank():
         if (pattern.fullmatch(chr(code)) is None) != (chr(code).isspace() or code == 0)
     ]
     assert mismatched == []
+
+
+def test_session_first_authentication_documents_403_as_drf_answers() -> None:
+    from rest_framework.authentication import BasicAuthentication, SessionAuthentication
+
+    from apierrors.contrib.simplejwt import JWTAuthentication
+    from apierrors.openapi.outcomes import authentication_outcomes
+
+    # DRF's default order: the first class sends no challenge, so refusals are 403.
+    session_first = authentication_outcomes([SessionAuthentication, BasicAuthentication])
+    assert [(o.status, o.code) for o in session_first] == [(403, "FORBIDDEN")]
+    assert "403" in session_first[0].description()
+    basic_first = authentication_outcomes([BasicAuthentication, SessionAuthentication])
+    assert [(o.status, o.code) for o in basic_first] == [(401, "UNAUTHORIZED")]
+    jwt = authentication_outcomes([JWTAuthentication])
+    assert [(o.status, o.code) for o in jwt] == [(401, "UNAUTHORIZED"), (401, "TOKEN_EXPIRED")]

@@ -161,6 +161,9 @@ def headers_of(plan, result):
 def test_lua_and_python_agree(
     settings, redis_store, memory_store, algorithm, rates, burst, start, steps, tags
 ):
+    # The two forms of the algorithm, compared raw: no refusal answered from memory (the
+    # deny memory replays only the decisive policy exactly; tests/test_ratelimit_denied.py).
+    settings.APIERRORS = {**settings.APIERRORS, "REMEMBER_DENIALS": False}
     redis = get_store(redis_store)
     memory = get_store(memory_store)
     plan = fresh_plan(rates, algorithm, burst if algorithm == "gcra" else None)

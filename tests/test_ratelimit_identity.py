@@ -78,3 +78,26 @@ def test_normalize_address():
     assert normalize_address("[::1]", 64) == "::/64"
     assert normalize_address("fe80::1%eth0", 128) == "fe80::1%eth0"
     assert normalize_address("999.1.1.1", 64) is None
+
+
+def drf_num_proxies(settings, value):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": value}
+
+
+def test_drf_num_proxies_when_apierrors_has_no_key(settings):
+    settings.APIERRORS = {k: v for k, v in settings.APIERRORS.items() if k != "NUM_PROXIES"}
+    drf_num_proxies(settings, 1)
+    assert ident(settings, forwarded="6.6.6.6, 198.51.100.7") == "198.51.100.7"
+    drf_num_proxies(settings, 2)
+    assert ident(settings, forwarded="6.6.6.6, 198.51.100.7, 10.0.0.2") == "198.51.100.7"
+    # apierrors' rules, not DRF's: too few entries means REMOTE_ADDR (DRF takes the leftmost).
+    assert ident(settings, forwarded="198.51.100.7") == "203.0.113.9"
+    drf_num_proxies(settings, 0)
+    assert ident(settings, forwarded="198.51.100.7") == "203.0.113.9"
+
+
+@pytest.mark.parametrize("ours", [None, 0, 2])
+def test_apierrors_num_proxies_wins_over_drfs(settings, ours):
+    drf_num_proxies(settings, 1)
+    expected = {None: "203.0.113.9", 0: "203.0.113.9", 2: "6.6.6.6"}[ours]
+    assert ident(settings, forwarded="6.6.6.6, 198.51.100.7", NUM_PROXIES=ours) == expected

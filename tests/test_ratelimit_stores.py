@@ -141,7 +141,7 @@ def test_finding_the_store_of_another_cache_imports_no_redis_client():
         import apierrors.throttling
         from apierrors.ratelimit import get_store, plan_for, store_classes
 
-        assert len(store_classes()) == 5
+        assert len(store_classes()) == 6
         store = get_store("default")
         assert store.check("c", plan_for(("1/s",), "gcra", None, "p"))[0] == 1
         drivers = sorted(m for m in ("redis", "django_redis") if m in sys.modules)

@@ -30,7 +30,7 @@ def request_():
 def test_bad_request(request_):
     response = views.bad_request(request_, SuspiciousOperation("evil"))
     assert response.status_code == 400
-    assert body(response)["code"] == "VALIDATION_ERROR"
+    assert body(response)["code"] == "BAD_REQUEST"
     assert body(response)["requestId"] == "req_000000000000000000000001"
     assert "evil" not in response.content.decode()
 

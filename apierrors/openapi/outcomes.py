@@ -64,10 +64,28 @@ def inherits(cls: type, dotted: str) -> bool:
     return any(class_path(base) == dotted for base in cls.__mro__)
 
 
+def challenges(authenticator_class: type) -> bool:
+    """Whether the class answers ``authenticate_header()`` (DRF's base class does not)."""
+    method = getattr(authenticator_class, "authenticate_header", None)
+    return method is not None and method is not BaseAuthentication.authenticate_header
+
+
+NO_CHALLENGE = (
+    "No credentials, or credentials that are not valid: the first authentication class sends "
+    "no challenge, so DRF answers 403."
+)
+
+
 def authentication_outcomes(authenticator_classes: Sequence[type]) -> list[Outcome]:
-    """The 401 answers of a view with these authentication classes (none without any)."""
+    """The 401 answers of a view with these authentication classes (none without any).
+
+    DRF's rule: when the first class sends no ``WWW-Authenticate`` challenge (session
+    authentication), a refused request is answered 403 instead, credentials or not.
+    """
     if not authenticator_classes:
         return []
+    if not challenges(authenticator_classes[0]):
+        return [Outcome(errors.Forbidden(), note=NO_CHALLENGE)]
     outcomes = [Outcome(errors.Unauthorized(), (WWW_AUTHENTICATE,))]
     if any(inherits(cls, JWT_AUTHENTICATION) for cls in authenticator_classes):
         outcomes.append(Outcome(errors.TokenExpired(), (WWW_AUTHENTICATE,)))
@@ -77,7 +95,7 @@ def authentication_outcomes(authenticator_classes: Sequence[type]) -> list[Outco
 def default_authentication_outcomes() -> list[Outcome]:
     """401 as the project's default authentication classes answer it."""
     classes = cast(Sequence[type], api_settings.DEFAULT_AUTHENTICATION_CLASSES)
-    return authentication_outcomes(classes) or authentication_outcomes([BaseAuthentication])
+    return authentication_outcomes(classes) or [Outcome(errors.Unauthorized(), (WWW_AUTHENTICATE,))]
 
 
 def parse_error_outcome() -> Outcome:

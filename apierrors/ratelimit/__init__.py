@@ -8,7 +8,8 @@
   any other;
 - a URI: the first registered store class whose ``schemes`` name the URI's scheme, made
   by its ``from_uri``: ``RedisURIStore`` (``redis``, ``rediss``, ``unix``),
-  ``RedisSentinelStore`` (``redis+sentinel``), and whatever else is registered.
+  ``RedisSentinelStore`` (``redis+sentinel``), ``RedisClusterStore`` (``redis+cluster``,
+  also django-valkey's cluster cache), and whatever else is registered.
 
 Stores are made once per process and name, and made again when ``CACHES`` or
 ``THROTTLE_STORE_TIMEOUT`` changes (``override_settings``, pytest-django's ``settings``
@@ -87,6 +88,7 @@ STORE_CLASSES: list[str | type[Store]] = [
     "apierrors.ratelimit.rediscache.RedisCacheStore",
     "apierrors.ratelimit.redis_uri.RedisURIStore",
     "apierrors.ratelimit.redis_uri.RedisSentinelStore",
+    "apierrors.ratelimit.cluster.RedisClusterStore",
     "apierrors.ratelimit.memory.MemoryStore",
 ]
 

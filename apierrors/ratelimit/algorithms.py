@@ -60,8 +60,14 @@ class Algorithm:
         return rate.limit
 
     def decide(
-        self, states: Sequence[State], now: int, params: Sequence[tuple[int, int]]
+        self,
+        states: Sequence[State],
+        now: int,
+        params: Sequence[tuple[int, int]],
+        own_clock: bool = False,
     ) -> tuple[list[int], list[Write] | None]:
+        """``own_clock``: ``now`` is the store's own clock (not a caller's), as the scripts
+        are told by an empty ``now``; an algorithm may then store its state differently."""
         raise NotImplementedError
 
 
@@ -78,12 +84,13 @@ class FixedWindow(Algorithm):
     client's window ends at the same instant (``X-RateLimit-Reset`` is the window's end).
 
     Cheapest and easiest to explain; a client may spend two windows' quota around a
-    window boundary. The state is one integer, ``code * 2**32 + count``, where ``code``
-    names the window (see ``fixed_window.lua``).
+    window boundary. The state is one integer: ``count * 2 + parity`` of the window on the
+    store's own clock (a small integer Redis keeps without an object), ``code * 2**32 +
+    count`` on a caller's clock, where ``code`` names the window (see ``fixed_window.lua``).
     """
 
     name = "fixed_window"
-    key_tag = "fw"
+    key_tag = "f"
     SPAN = 2**32
     CYCLE = 2**20
 
@@ -91,7 +98,11 @@ class FixedWindow(Algorithm):
         return rate.limit, rate.period_us
 
     def decide(
-        self, states: Sequence[State], now: int, params: Sequence[tuple[int, int]]
+        self,
+        states: Sequence[State],
+        now: int,
+        params: Sequence[tuple[int, int]],
+        own_clock: bool = False,
     ) -> tuple[list[int], list[Write] | None]:
         span = self.SPAN
         allowed = 1
@@ -99,13 +110,23 @@ class FixedWindow(Algorithm):
         values: list[int] = []
         for state, (limit, period) in zip(states, params, strict=True):
             window = now // period
-            code = window % self.CYCLE + 1
             reset = (window + 1) * period
-            value = (int(state) if state is not None else 0) + 1
-            count = value % span
-            if value - count != code * span:
-                count = 1
-                value = code * span + 1
+            stored = int(state) if state is not None else 0
+            if own_clock:
+                # count * 2 + the window's parity; the key ends with its window.
+                parity = window % 2
+                value = stored + 2
+                count = (value - parity) // 2
+                if value >= span or value % 2 != parity:
+                    count = 1
+                    value = 2 + parity
+            else:
+                code = window % self.CYCLE + 1
+                value = stored + 1
+                count = value % span
+                if value - count != code * span:
+                    count = 1
+                    value = code * span + 1
             values.append(value)
             if count > limit:
                 allowed = 0
@@ -131,7 +152,7 @@ class GCRA(Algorithm):
     """
 
     name = "gcra"
-    key_tag = "gcra"
+    key_tag = "g"
 
     def params(self, rate: Rate, burst: int | None) -> tuple[int, int]:
         # Rounded up so that `limit` requests never fit in less than `period`.
@@ -142,7 +163,11 @@ class GCRA(Algorithm):
         return rate.limit if burst is None else burst
 
     def decide(
-        self, states: Sequence[State], now: int, params: Sequence[tuple[int, int]]
+        self,
+        states: Sequence[State],
+        now: int,
+        params: Sequence[tuple[int, int]],
+        own_clock: bool = False,
     ) -> tuple[list[int], list[Write] | None]:
         allowed = 1
         outcomes: list[list[int]] = []

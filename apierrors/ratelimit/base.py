@@ -7,9 +7,9 @@ result (see ``apierrors.ratelimit.algorithms``); a ``Decision`` reads that resul
 
 ``Store`` is the extension point: a store is one subclass that names the cache backends
 (``backends``) or the URI schemes (``schemes``, made by ``from_uri``) it serves, declares
-its own error types and implements ``run``. The base class owns what
-every store needs around the call: the circuit breaker and turning the store's errors
-into ``StoreUnavailable``.
+its own error types and implements ``run`` (and, with an async driver, ``arun``). The
+base class owns what every store needs around the call, in ``check`` and its async twin
+``acheck``: the circuit breaker and turning the store's errors into ``StoreUnavailable``.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import ClassVar, NamedTuple
+
+from asgiref.sync import sync_to_async
 
 from apierrors.ratelimit.algorithms import (
     ALGORITHMS,
@@ -29,6 +31,8 @@ from apierrors.ratelimit.algorithms import (
     Algorithm,
 )
 from apierrors.ratelimit.breaker import CircuitBreaker, OutageLog
+from apierrors.ratelimit.config import current
+from apierrors.ratelimit.denied import DeniedMemory
 from apierrors.ratelimit.rates import MICROS, Rate, parse_rate
 
 # Keys expire by the store's clock; state written at a caller's time (an injected clock)
@@ -58,7 +62,15 @@ class Policy:
 class Plan:
     """The policies one throttle checks together, prepared once per configuration."""
 
-    __slots__ = ("algorithm", "args", "args_server_time", "policies", "prefix", "suffixes")
+    __slots__ = (
+        "algorithm",
+        "args",
+        "args_server_time",
+        "limit_texts",
+        "policies",
+        "prefix",
+        "suffixes",
+    )
 
     def __init__(
         self, algorithm: Algorithm, rates: Sequence[Rate], burst: int | None, prefix: str
@@ -70,11 +82,13 @@ class Plan:
                 rate=rate,
                 limit=algorithm.limit(rate, burst),
                 params=algorithm.params(rate, burst),
-                suffix=f"{algorithm.key_tag}:{algorithm.limit(rate, burst)}:{rate.period}",
+                suffix=_policy_suffix(algorithm.key_tag, algorithm.limit(rate, burst), rate),
             )
             for rate in rates
         )
-        self.suffixes = tuple(f"}}:{policy.suffix}" for policy in self.policies)
+        self.suffixes = tuple(f"}}{policy.suffix}" for policy in self.policies)
+        # `X-RateLimit-Limit` of each policy, as sent.
+        self.limit_texts = tuple(str(policy.limit) for policy in self.policies)
         # Encoded once: the script arguments after `now` never change for a plan.
         self.args: tuple[bytes, ...] = tuple(
             str(value).encode() for policy in self.policies for value in policy.params
@@ -87,12 +101,47 @@ class Plan:
         return [policy.params for policy in self.policies]
 
     def keys(self, tag: str) -> list[str]:
-        """The store keys of one client: one per policy, all sharing the hash tag ``{tag}``."""
+        """The store keys of one client: one per policy, all sharing the hash tag ``{tag}``.
+
+        ``<prefix>{<tag>}<policy>``, e.g. ``rl{~user_42}frs.2s0`` for the DRF-style cache
+        key ``throttle_user_42`` and a fixed window of 1000 per 3600 seconds: the policy is
+        the algorithm's letter, then the limit and the period in seconds in base 36. The
+        key's length is most of what a client costs in Redis, so the ``throttle_`` that
+        DRF-style cache keys start with is written ``~``; a tag that starts with ``~`` or
+        ``=`` itself gets a leading ``=``, so that no two tags meet.
+
+        Redis Cluster hashes only what is between the first ``{`` and the next ``}``, so
+        the keys of one check are in one slot, on one server. An empty hash tag (``{}``)
+        would hash each whole key instead: an empty ``tag`` is written ``()``, as a tag
+        ``{}`` is.
+        """
         if "{" in tag or "}" in tag:
             # A brace inside the tag would move the hash tag Redis and sharding look at.
             tag = tag.replace("{", "(").replace("}", ")")
-        head = f"{self.prefix}:{{{tag}"
+        elif not tag:
+            tag = "()"
+        elif tag.startswith("throttle_"):
+            tag = "~" + tag[9:]
+        elif tag.startswith(("~", "=")):
+            tag = "=" + tag
+        head = f"{self.prefix}{{{tag}"
         return [head + suffix for suffix in self.suffixes]
+
+
+_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def _base36(number: int) -> str:
+    text = ""
+    while True:
+        number, digit = divmod(number, 36)
+        text = _DIGITS[digit] + text
+        if not number:
+            return text
+
+
+def _policy_suffix(key_tag: str, limit: int, rate: Rate) -> str:
+    return f"{key_tag}{_base36(limit)}.{_base36(rate.period)}"
 
 
 @lru_cache(maxsize=256)
@@ -211,6 +260,8 @@ class Store:
         """The cache alias, or the URI without its password (for messages)."""
         self.outage_log = OutageLog()
         self.breaker = CircuitBreaker()
+        # Refusals of a shared store, answered without a round trip until they expire.
+        self.denied = DeniedMemory() if self.shared else None
 
     @classmethod
     def from_uri(cls, uri: str) -> Store:
@@ -222,7 +273,18 @@ class Store:
         raise NotImplementedError(f"{cls.__qualname__} is not made from a URI")
 
     def check(self, tag: str, plan: Plan, now: int | None = None) -> Result:
-        """``run``, behind the circuit breaker; raises ``StoreUnavailable``."""
+        """``run``, behind the circuit breaker; raises ``StoreUnavailable``.
+
+        A shared store answers a refusal it remembers from memory (``REMEMBER_DENIALS``,
+        see ``apierrors.ratelimit.denied``) without calling ``run``.
+        """
+        denied = self.denied if current().remember_denials else None
+        sent = 0
+        if denied is not None:
+            remembered = denied.lookup(plan, tag, now)
+            if remembered is not None:
+                return remembered
+            sent = denied.clock()
         breaker = self.breaker
         if breaker.open_until is not None and not breaker.allow():
             raise StoreUnavailable(f"circuit breaker open for {self.alias!r}")
@@ -233,10 +295,38 @@ class Store:
             raise StoreUnavailable(f"{type(exc).__name__}: {exc}") from exc
         if breaker.failures:
             breaker.success()
+        if denied is not None and not result[0]:
+            denied.remember(plan, tag, now, result, sent)
         return result
 
     def run(self, tag: str, plan: Plan, now: int | None) -> Result:
         """Run ``plan`` for ``tag`` in one atomic step and return the algorithm's result."""
+        raise NotImplementedError
+
+    async def acheck(self, tag: str, plan: Plan, now: int | None = None) -> Result:
+        """``check`` for async code: the event loop is never blocked on the store.
+
+        A store with a native ``arun`` (the Redis stores, on redis.asyncio) is awaited
+        behind the same circuit breaker and error wrapping as ``check``; any other store
+        (one that implements only ``run``, or overrides ``check``) has its ``check`` run
+        in a worker thread, so every store serves async views unchanged.
+        """
+        if type(self).arun is Store.arun:
+            return await sync_to_async(self.check, thread_sensitive=False)(tag, plan, now)
+        breaker = self.breaker
+        if breaker.open_until is not None and not breaker.allow():
+            raise StoreUnavailable(f"circuit breaker open for {self.alias!r}")
+        try:
+            result = await self.arun(tag, plan, now)
+        except self.errors as exc:
+            breaker.failure()
+            raise StoreUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        if breaker.failures:
+            breaker.success()
+        return result
+
+    async def arun(self, tag: str, plan: Plan, now: int | None) -> Result:
+        """``run`` for async code; override it where the store has an async driver."""
         raise NotImplementedError
 
 

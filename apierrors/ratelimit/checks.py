@@ -10,8 +10,8 @@ URI must have a scheme some registered store class serves.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, cast
 
 from django.conf import settings
 from django.core import checks
@@ -62,7 +62,6 @@ def throttles_in_use() -> list[tuple[type, type | None]]:
 def _throttle_rates(cls: type, view: type | None) -> tuple[str, list[object]]:
     """Where a throttle's rates come from (for messages) and the rates found there; raises
     ``KeyError`` with the scope when its rate is missing."""
-    from rest_framework.settings import api_settings
 
     from apierrors.throttling import ScopedRateLimitThrottle
 
@@ -74,13 +73,37 @@ def _throttle_rates(cls: type, view: type | None) -> tuple[str, list[object]]:
         scope = getattr(view, cls.scope_attr, None) if view is not None else None
     if not scope:
         return "", []
-    configured = api_settings.DEFAULT_THROTTLE_RATES
+    configured = cast(Mapping[str, Any], getattr(cls, "THROTTLE_RATES", {}))
     if scope not in configured:
         raise KeyError(scope)
     value = configured[scope]
     if value is None:
         return "", []
-    return f'DEFAULT_THROTTLE_RATES["{scope}"]', _as_list(value)
+    return f'{_rates_name(cls)}["{scope}"]', _as_list(value)
+
+
+def _rates_name(cls: Any) -> str:
+    """Where a throttle's scopes find their rates, for messages."""
+    from rest_framework.settings import api_settings
+
+    if cls.THROTTLE_RATES is api_settings.DEFAULT_THROTTLE_RATES:
+        return "DEFAULT_THROTTLE_RATES"
+    return f"{cls.__qualname__}.THROTTLE_RATES"
+
+
+def _rate_parser(cls: Any) -> Callable[[object], object] | None:
+    """The throttle's own ``parse_rate`` (on an instance) when it overrides apierrors', else
+    ``None``; a rate it cannot read raises."""
+    from apierrors.throttling import RateLimitThrottle
+
+    if cls.parse_rate is RateLimitThrottle.parse_rate:
+        return None
+    throttle = cls()
+
+    def parse(rate: object) -> object:
+        return throttle._own_rate(rate)
+
+    return parse
 
 
 def _as_list(value: object) -> list[object]:
@@ -101,8 +124,11 @@ def check_throttle_rates(**kwargs: Any) -> CheckResult:
     if not used:
         return []
     messages: CheckResult = []
-    # Any scope may be read by a throttle that builds its rates at run time.
+    # Any scope may be read by a throttle that builds its rates at run time. A rate must
+    # parse for each throttle that reads it: with its own parse_rate() if it overrides it,
+    # else (and for a rate no throttle is seen reading) with apierrors' parser.
     sources: dict[str, list[object]] = {}
+    parsers: dict[str, dict[type | None, Callable[[object], object]]] = {}
     for scope, value in api_settings.DEFAULT_THROTTLE_RATES.items():
         if value is not None:
             where = f'DEFAULT_THROTTLE_RATES["{scope}"]'
@@ -122,6 +148,19 @@ def check_throttle_rates(**kwargs: Any) -> CheckResult:
             continue
         if where:
             sources.setdefault(where, rates)
+            readers = parsers.setdefault(where, {})
+            try:
+                own = _rate_parser(cls)
+            except Exception as error:  # the class cannot be made as DRF makes it
+                messages.append(
+                    checks.Error(
+                        f"Throttle {name} overrides parse_rate() but cannot be instantiated "
+                        f"to read its rates: {error}",
+                        id="apierrors.E101",
+                    )
+                )
+            else:
+                readers.setdefault(None if own is None else cls, own or parse_rate)
         algorithm = getattr(cls, "algorithm", None)
         # A throttle's algorithm must be what THROTTLE_ALGORITHM accepts.
         expected = None if algorithm is None else BY_NAME["THROTTLE_ALGORITHM"].validate(algorithm)
@@ -142,12 +181,30 @@ def check_throttle_rates(**kwargs: Any) -> CheckResult:
                 )
             )
     for where, rates in sources.items():
-        for rate in rates:
-            try:
-                parse_rate(rate)
-            except RateError as error:
-                messages.append(checks.Error(f"{where}: {error}", id="apierrors.E101"))
+        for parser in parsers.get(where, {None: parse_rate}).values():
+            for rate in rates:
+                try:
+                    parser(rate)
+                except RateError as error:
+                    messages.append(checks.Error(f"{where}: {error}", id="apierrors.E101"))
+                except Exception as error:  # an overridden parse_rate() that cannot read it
+                    messages.append(
+                        checks.Error(
+                            f"{where}: parse_rate() fails on {rate!r}: {error}",
+                            id="apierrors.E101",
+                        )
+                    )
     return messages
+
+
+def _cache_alias(cls: type) -> str | None:
+    """The cache a throttle class names: its ``cache`` object's alias, else ``cache_alias``."""
+    from apierrors.throttling import cache_alias_of
+
+    cache = getattr(cls, "cache", None)
+    if cache is not None:
+        return cache_alias_of(cache)  # None: apierrors.E109
+    return getattr(cls, "cache_alias", None)
 
 
 def check_throttle_caches(**kwargs: Any) -> CheckResult:
@@ -157,7 +214,7 @@ def check_throttle_caches(**kwargs: Any) -> CheckResult:
     caches = getattr(settings, "CACHES", None) or {}
     names = dict.fromkeys(
         getattr(cls, "store", None)
-        or getattr(cls, "cache_alias", None)
+        or _cache_alias(cls)
         or conf.THROTTLE_STORE
         or conf.THROTTLE_CACHE
         for cls, _view in used
@@ -265,6 +322,34 @@ def check_rate_limit_headers(**kwargs: Any) -> CheckResult:
     ]
 
 
+def check_throttle_key_prefix(**kwargs: Any) -> CheckResult:
+    """A brace in the key prefix would become the keys' hash tag: every client's keys in
+    one Redis Cluster slot (one master), or one check's keys in several."""
+    prefix = conf.THROTTLE_KEY_PREFIX
+    if not isinstance(prefix, str) or not ("{" in prefix or "}" in prefix):
+        return []
+    if not throttles_in_use():
+        return []
+    return [
+        checks.Error(
+            f"APIERRORS['THROTTLE_KEY_PREFIX'] ({prefix!r}) holds a brace: Redis Cluster "
+            "and sharded caches would take the hash tag from the prefix instead of the "
+            "client, putting every client on one server (or one check's keys on several).",
+            hint="Drop the braces from the prefix; the client part of each key is already "
+            "a hash tag.",
+            id="apierrors.E107",
+        )
+    ]
+
+
 def register() -> None:
-    for check in (check_throttle_rates, check_throttle_caches, check_rate_limit_headers):
+    from apierrors.ratelimit.idiom_checks import check_drf_idioms
+
+    for check in (
+        check_throttle_rates,
+        check_throttle_caches,
+        check_throttle_key_prefix,
+        check_rate_limit_headers,
+        check_drf_idioms,
+    ):
         checks.register(check)

@@ -32,6 +32,7 @@ class ThrottleSettings:
     outage_log_interval: float
     breaker_failures: int
     breaker_cooldown: float
+    remember_denials: bool
 
 
 FIELDS: dict[str, str] = {
@@ -48,6 +49,7 @@ FIELDS: dict[str, str] = {
     "outage_log_interval": "OUTAGE_LOG_INTERVAL",
     "breaker_failures": "BREAKER_FAILURES",
     "breaker_cooldown": "BREAKER_COOLDOWN",
+    "remember_denials": "REMEMBER_DENIALS",
 }
 """Each field and the ``APIERRORS`` key it holds (read through ``conf``'s typed property)."""
 

@@ -74,23 +74,24 @@ def record(request: HttpRequest, plan: Plan, decision: Decision, label: str | No
     """
     remaining, reset = decision.remaining, decision.reset
     rank = (0, -remaining, reset) if decision.allowed else (1, decision.wait, reset)
-    best: tuple[int, int, int] | None = getattr(request, RANK_ATTR, None)
-    headers: dict[str, str] | None = getattr(request, RATE_LIMIT_HEADERS_ATTR, None)
+    recorded = request.__dict__
+    best: tuple[int, int, int] | None = recorded.get(RANK_ATTR)
+    headers: dict[str, str] | None = recorded.get(RATE_LIMIT_HEADERS_ATTR)
     if best is None or headers is None or rank > best:
         headers = {
-            LIMIT: str(plan.policies[decision.index].limit),
+            LIMIT: plan.limit_texts[decision.index],
             REMAINING: str(remaining),
-            RESET: str(seconds_up(reset)),
+            RESET: str(-(-reset // MICROS)),
         }
         if label is not None:
             name = policy_name(label, plan, decision.index)
             headers[IETF_RATELIMIT] = f"{name};r={remaining};t={seconds_up(reset - decision.now)}"
-        setattr(request, RANK_ATTR, rank)
-        setattr(request, RATE_LIMIT_HEADERS_ATTR, headers)
+        recorded[RANK_ATTR] = rank
+        recorded[RATE_LIMIT_HEADERS_ATTR] = headers
     if label is not None:
-        policies: list[str] = getattr(request, POLICIES_ATTR, None) or []
+        policies: list[str] = recorded.get(POLICIES_ATTR) or []
         policies.append(policy_field(label, plan))
-        setattr(request, POLICIES_ATTR, policies)
+        recorded[POLICIES_ATTR] = policies
         headers[IETF_RATELIMIT_POLICY] = ", ".join(policies)
 
 

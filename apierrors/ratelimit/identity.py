@@ -9,6 +9,11 @@ entries did not pass through every proxy (or is forged by a client that reached 
 directly), so ``REMOTE_ADDR`` is used. DRF, by contrast, keys on the whole header string
 when ``NUM_PROXIES`` is unset, which hands a client a fresh bucket for every value it sends.
 
+Which setting says ``n``: ``APIERRORS["NUM_PROXIES"]`` when ``APIERRORS`` has the key (even
+as ``None``), else DRF's ``REST_FRAMEWORK["NUM_PROXIES"]``, so a project that moves from DRF's
+throttles keeps its proxy setting. Either is read with apierrors' rules above (DRF uses the
+leftmost entry of a header shorter than ``n``; apierrors uses ``REMOTE_ADDR``).
+
 IPv6 addresses are grouped by ``IPV6_PREFIX`` bits (64 by default): one subscriber
 usually holds a whole /64 and can rotate through its addresses at will.
 """
@@ -19,8 +24,10 @@ import ipaddress
 from functools import lru_cache
 
 from django.http import HttpRequest
+from rest_framework.settings import api_settings
 
-from apierrors.ratelimit.config import current
+from apierrors.conf import conf
+from apierrors.ratelimit.config import ThrottleSettings, current
 
 UNKNOWN = "unknown"
 
@@ -31,7 +38,7 @@ def client_ident(request: HttpRequest) -> str:
     remote = meta.get("REMOTE_ADDR") or ""
     address = remote
     settings = current()
-    num_proxies = settings.num_proxies
+    num_proxies = settings.num_proxies if _sets_num_proxies(settings) else api_settings.NUM_PROXIES
     if num_proxies:
         forwarded = meta.get("HTTP_X_FORWARDED_FOR")
         if forwarded:
@@ -40,6 +47,19 @@ def client_ident(request: HttpRequest) -> str:
                 address = entries[-num_proxies]
     prefix = settings.ipv6_prefix
     return normalize_address(address, prefix) or normalize_address(remote, prefix) or UNKNOWN
+
+
+# (the settings snapshot, whether APIERRORS has a NUM_PROXIES key): a new snapshot is made
+# whenever APIERRORS changes, so the answer is looked up again only then.
+_sets: tuple[ThrottleSettings, bool] | None = None
+
+
+def _sets_num_proxies(snapshot: ThrottleSettings) -> bool:
+    global _sets
+    known = _sets
+    if known is None or known[0] is not snapshot:
+        known = _sets = (snapshot, "NUM_PROXIES" in conf.user_settings())
+    return known[1]
 
 
 @lru_cache(maxsize=4096)

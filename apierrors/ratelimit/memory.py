@@ -5,6 +5,10 @@ form of each algorithm under a process-wide lock, so threads of one process neve
 and keeps the state in the cache itself, so ``cache.clear()`` resets throttles as it does
 DRF's. The limits hold per process only: several worker processes each count their own
 quota (the system check ``apierrors.W101`` says so outside ``DEBUG``).
+
+On async views a ``LocMemCache`` is checked inline, on the event loop (a few dictionary
+operations, no I/O); any other cache this store serves (a database or file cache, which
+does I/O) is checked in a worker thread.
 """
 
 from __future__ import annotations
@@ -13,7 +17,9 @@ import math
 import threading
 import time
 
+from asgiref.sync import sync_to_async
 from django.core.cache import caches
+from django.core.cache.backends.locmem import LocMemCache
 
 from apierrors.ratelimit.base import CLOCK_SLACK_MS, Plan, Result, Store
 
@@ -32,13 +38,14 @@ class MemoryStore(Store):
         cache = caches[self.alias]
         keys = plan.keys(tag)
         slack = CLOCK_SLACK_MS
+        own_clock = now is None
         with _lock:
             if now is None:
                 now = time.time_ns() // 1000
                 slack = 0
             stored = cache.get_many(keys)
             result, writes = plan.algorithm.decide(
-                [stored.get(key) for key in keys], now, plan.params
+                [stored.get(key) for key in keys], now, plan.params, own_clock
             )
             if writes is not None:
                 for key, (state, ttl_ms) in zip(keys, writes, strict=True):
@@ -46,3 +53,8 @@ class MemoryStore(Store):
                     # memcached) would drop a state due to expire in under a second.
                     cache.set(key, state, timeout=math.ceil((ttl_ms + slack) / 1000))
         return result
+
+    async def arun(self, tag: str, plan: Plan, now: int | None) -> Result:
+        if isinstance(caches[self.alias], LocMemCache):
+            return self.run(tag, plan, now)
+        return await sync_to_async(self.run, thread_sensitive=False)(tag, plan, now)

@@ -20,6 +20,9 @@ pool of the server to write to:
 - ``RedisURIStore`` and ``RedisSentinelStore`` (``apierrors.ratelimit.redis_uri``): a
   store named by URI in ``THROTTLE_STORE``.
 
+``arun`` runs the same scripts on redis.asyncio, on connections of the running event
+loop's own (``apierrors.ratelimit.aio``), for ``Store.acheck`` on async views.
+
 The stores declare redis-py's errors as their own, so ``Store.check`` turns them into
 ``StoreUnavailable`` and counts them for the circuit breaker. redis-py and django-redis
 are imported only when a store is made: finding the store of another cache never
@@ -28,16 +31,22 @@ imports them.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import weakref
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from asgiref.sync import sync_to_async
 from django.core.cache import caches
 
 from apierrors.ratelimit.base import Plan, Result, Store
 from apierrors.ratelimit.config import current
+
+if TYPE_CHECKING:
+    from apierrors.ratelimit.aio import AsyncConnections
+    from apierrors.ratelimit.wire import WireClient
 
 
 class LuaScript:
@@ -48,6 +57,10 @@ class LuaScript:
     def __init__(self, script: str) -> None:
         self.script = script
         self.sha = hashlib.sha1(script.encode(), usedforsecurity=False).hexdigest()
+
+
+class NoAsyncTwin(Exception):
+    """The connection class has no redis.asyncio twin (e.g. Sentinel-managed ones)."""
 
 
 class Connections:
@@ -80,6 +93,10 @@ class Connections:
         kwargs["retry"] = Retry(NoBackoff(), 0)
         self.kwargs: Mapping[str, Any] = kwargs
         self.idle: list[Any] = []
+        # redis.asyncio connections belong to the loop that opened them: one set per loop.
+        self.by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncConnections] = (
+            weakref.WeakKeyDictionary()
+        )
         _all_connections.add(self)
 
     def open(self) -> Any:
@@ -133,6 +150,27 @@ class Connections:
 
     def forget(self) -> None:
         self.idle = []
+        self.by_loop = weakref.WeakKeyDictionary()
+
+    async def aevalsha(self, script: LuaScript, keys: Sequence[str], args: Sequence[bytes]) -> Any:
+        """``evalsha`` on redis.asyncio, on the running event loop's own connections.
+
+        Raises ``NoAsyncTwin`` when the connection class has none on redis.asyncio."""
+        loop = asyncio.get_running_loop()
+        connections = self.by_loop.get(loop)
+        if connections is None:
+            from apierrors.ratelimit.aio import (
+                AsyncConnections,
+                async_connection_class,
+                async_kwargs,
+            )
+
+            klass = async_connection_class(self.connection_class)
+            if klass is None:
+                raise NoAsyncTwin(self.connection_class)
+            kwargs = async_kwargs(klass, self.kwargs, self.kwargs.get("socket_timeout"))
+            connections = self.by_loop.setdefault(loop, AsyncConnections(klass, kwargs))
+        return await connections.evalsha(script, keys, args)
 
 
 _all_connections: weakref.WeakSet[Connections] = weakref.WeakSet()
@@ -165,6 +203,26 @@ class RedisScriptStore(Store):
         super().__init__(alias)
         self.errors = (RedisError, OSError)
         self.connections: Connections | None = None
+        # The raw connection of wire.py, made at the first check for one plain-TCP server;
+        # None where it cannot serve (Sentinel, TLS, sockets, per-key servers, no hiredis).
+        self._wire: WireClient | None = None
+        self._wire_decided = False
+
+    @property
+    def wire(self) -> WireClient | None:
+        """The raw connection of ``apierrors.ratelimit.wire`` for one plain-TCP server, made
+        on first use; ``None`` where it cannot serve (Sentinel, TLS, a Unix socket, servers
+        that depend on the key, no hiredis)."""
+        if not self._wire_decided:
+            wire = None
+            if self.connections is not None:
+                from apierrors.ratelimit.wire import WireClient
+
+                wire = WireClient.for_connection_settings(
+                    self.connections.connection_class, self.connections.kwargs
+                )
+            self._wire, self._wire_decided = wire, True
+        return self._wire
 
     @staticmethod
     def timeout() -> float | None:
@@ -189,10 +247,25 @@ class RedisScriptStore(Store):
         return script
 
     def run(self, tag: str, plan: Plan, now: int | None) -> Result:
+        wire = self._wire if self._wire_decided else self.wire
+        if wire is not None:
+            return wire.run(tag, plan, now)
         keys = plan.keys(tag)
         args = plan.args_server_time if now is None else (str(now).encode(), *plan.args)
         connections = self.connections or self.connections_for(keys[0])
         result: Result = connections.evalsha(self.script(plan, keys[0]), keys, args)
+        return result
+
+    async def arun(self, tag: str, plan: Plan, now: int | None) -> Result:
+        """``run`` on redis.asyncio (see ``apierrors.ratelimit.aio``); where the connection
+        class has no async twin (Sentinel), ``run`` in a worker thread."""
+        keys = plan.keys(tag)
+        args = plan.args_server_time if now is None else (str(now).encode(), *plan.args)
+        connections = self.connections or self.connections_for(keys[0])
+        try:
+            result: Result = await connections.aevalsha(self.script(plan, keys[0]), keys, args)
+        except NoAsyncTwin:
+            result = await sync_to_async(self.run, thread_sensitive=False)(tag, plan, now)
         return result
 
 

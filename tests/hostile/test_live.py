@@ -204,13 +204,13 @@ def test_a_body_over_the_upload_limit_is_413(live):
     body = b'{"name": "Big", "description": "' + b"d" * 3_000_000 + b'"}'
     answer = request(live, b"POST", b"/api/v1/segments/", body=body)
     assert answer.status == 413
-    assert answer.envelope()["code"] == "VALIDATION_ERROR"
+    assert answer.envelope()["code"] == "PAYLOAD_TOO_LARGE"
 
 
 def test_a_content_length_past_the_limit_is_413_without_sending_the_body(live):
     answer = request(live, b"POST", b"/api/v1/segments/", body=b"{}", length=10**9)
     assert answer.status == 413
-    assert answer.envelope()["code"] == "VALIDATION_ERROR"
+    assert answer.envelope()["code"] == "PAYLOAD_TOO_LARGE"
 
 
 @pytest.mark.parametrize(
@@ -239,7 +239,7 @@ def test_a_host_outside_allowed_hosts_is_a_400_envelope(live, host):
         server.port, b"GET /api/v1/campaigns/ HTTP/1.1\r\nHost: " + host + b"\r\n\r\n"
     )
     assert answer.status == 400
-    assert answer.envelope()["code"] == "VALIDATION_ERROR"
+    assert answer.envelope()["code"] == "BAD_REQUEST"
     assert_clean(answer, host)
 
 

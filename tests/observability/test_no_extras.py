@@ -48,6 +48,7 @@ SCRIPT = textwrap.dedent(
                 ("/t/drf/not_found/", "/t/django/boom/", "/nowhere/")]
     statuses += [client.get("/t/throttle/user/").status_code for _ in range(2)]
     assert not signals.error_response.receivers and not signals.throttle_decision.receivers
+    assert not signals._error_hooks and not signals._decision_hooks
     loaded = sorted(m for m in sys.modules if m.split(".")[0] in EXTRAS)
     print(statuses, loaded)
     """

@@ -23,7 +23,8 @@ def value(name: str, **labels: str) -> float:
 def test_installed_by_installed_apps():
     from apierrors import signals
 
-    assert any(r[1]() is metrics.on_error_response for r in signals.error_response.receivers)
+    assert metrics.on_error_response in signals._error_hooks
+    assert metrics.on_throttle_decision in signals._decision_hooks
 
 
 def test_error_responses_counted_by_code_status_and_route(api_client):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.dispatch import Signal
 from django.http import Http404
 from rest_framework.test import APIRequestFactory
 
@@ -110,6 +111,8 @@ def test_helpers_return_before_building_anything(monkeypatch):
     # With no receiver, the helpers must not touch their arguments at all.
     monkeypatch.setattr(signals.throttle_decision, "receivers", [])
     monkeypatch.setattr(signals.error_response, "receivers", [])
+    monkeypatch.setattr(signals, "_error_hooks", [])
+    monkeypatch.setattr(signals, "_decision_hooks", [])
     assert signals.listening() == 0.0
     poison = object()
     signals.send_throttle_decision(poison, poison, poison, 0.0)  # type: ignore[arg-type]
@@ -119,6 +122,56 @@ def test_helpers_return_before_building_anything(monkeypatch):
 
 def test_listening_reads_the_clock_only_with_a_receiver(decisions_received):
     assert signals.listening() > 0
+
+
+def test_listening_reads_the_clock_with_a_hook_alone(monkeypatch):
+    monkeypatch.setattr(signals.throttle_decision, "receivers", [])
+    monkeypatch.setattr(signals, "_decision_hooks", [])
+    assert signals.listening() == 0.0
+    signals.subscribe(signals.throttle_decision, lambda *args: None)
+    assert signals.listening() > 0
+
+
+def test_hooks_get_the_signal_arguments(api_client, clock, redis_store, settings, monkeypatch):
+    # The built-in integrations' direct calls see what a receiver of the signal sees.
+    monkeypatch.setattr(signals, "_error_hooks", [])
+    monkeypatch.setattr(signals, "_decision_hooks", [])
+    errors: list[tuple[object, ...]] = []
+    decisions: list[tuple[object, ...]] = []
+    signals.subscribe(signals.error_response, lambda *args: errors.append(args))
+    signals.subscribe(signals.throttle_decision, lambda *args: decisions.append(args))
+    set_rates(settings, user="1/minute")
+    assert api_client.get("/t/throttle/user/").status_code == 200
+    assert api_client.get("/t/throttle/user/").status_code == 429
+    (code, status, route, request, exception, unexpected) = errors[0]
+    assert (code, status, unexpected) == ("RATE_LIMIT_EXCEEDED", 429, False)
+    assert route == "t/throttle/user/"
+    assert request.path == "/t/throttle/user/"
+    assert type(exception).__name__ == "Throttled"
+    assert [d[1:6] for d in decisions] == [
+        ("user", redis_store, True, 1, 0),
+        ("user", redis_store, False, 1, 0),
+    ]
+    assert all(d[0].path == "/t/throttle/user/" for d in decisions)
+    assert all(d[6] == int(clock.now) + 60 for d in decisions)
+    assert all(d[7] > 0 for d in decisions)
+    assert all(d[8:] == (False, None, False) for d in decisions)
+
+
+def test_subscribe_is_idempotent_and_checks_the_signal(monkeypatch):
+    monkeypatch.setattr(signals, "_error_hooks", [])
+
+    def hook(*args: object) -> None:
+        pass
+
+    signals.subscribe(signals.error_response, hook)
+    signals.subscribe(signals.error_response, hook)
+    assert signals._error_hooks == [hook]
+    signals.unsubscribe(signals.error_response, hook)
+    signals.unsubscribe(signals.error_response, hook)
+    assert signals._error_hooks == []
+    with pytest.raises(ValueError, match="not one of"):
+        signals.subscribe(Signal(), hook)
 
 
 def test_route_of():
@@ -131,7 +184,7 @@ def test_rewritten_error_page(api_client, errors_received):
     assert api_client.get("/t/django/html_400/").status_code == 400
     (call,) = errors_received.calls
     assert (call["code"], call["exception"], call["unexpected"]) == (
-        "VALIDATION_ERROR",
+        "BAD_REQUEST",
         None,
         False,
     )
@@ -155,5 +208,25 @@ def test_a_failing_receiver_never_breaks_the_answer(
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "RESOURCE_CONFLICT"
     failures = [r for r in caplog.records if r.name == "django.dispatch"]
+    assert len(failures) == 2
+    assert all(r.exc_info and r.exc_info[0] is RuntimeError for r in failures)
+
+
+def test_a_failing_hook_never_breaks_the_answer(api_client, clock, redis_store, settings, caplog):
+    def broken(*args):
+        raise RuntimeError("metrics backend down")
+
+    set_rates(settings, user="5/minute")
+    signals.subscribe(signals.error_response, broken)
+    signals.subscribe(signals.throttle_decision, broken)
+    try:
+        assert api_client.get("/t/throttle/user/").status_code == 200
+        response = api_client.get("/t/code/RESOURCE_CONFLICT/")
+    finally:
+        signals.unsubscribe(signals.error_response, broken)
+        signals.unsubscribe(signals.throttle_decision, broken)
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "RESOURCE_CONFLICT"
+    failures = [r for r in caplog.records if r.name == "apierrors.signals"]
     assert len(failures) == 2
     assert all(r.exc_info and r.exc_info[0] is RuntimeError for r in failures)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 
 from tests.testapp import views
 
@@ -28,4 +28,5 @@ urlpatterns = [
     path("rate-headers/", views.RateHeadersView.as_view()),
     path("session/", views.SessionView.as_view()),
     path("csrf/", views.csrf_view),
+    path("dropin/", include("tests.dropin.urls")),
 ]

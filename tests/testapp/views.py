@@ -30,7 +30,9 @@ logger = logging.getLogger("tests.testapp")
 
 
 class RaiseCodeView(APIView):
-    """Raises the catalogue class of the code in the URL."""
+    """Raises the catalogue class of the code in the URL (a 401 takes Basic's challenge)."""
+
+    authentication_classes = [BasicAuthentication]
 
     def get(self, request: Request, code: str) -> Response:
         raise errors.class_for_code(code)()

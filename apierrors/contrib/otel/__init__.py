@@ -10,26 +10,33 @@ while no span is recording. On the current span it sets:
   ``http.response.status_code`` (the semantic conventions' names), and the span's status to
   ``ERROR`` for a 5xx; an unexpected exception is recorded on the span, since apierrors
   handles it and it never reaches the instrumentation;
-- for each throttle decision, ``apierrors.ratelimit.scope``, ``.allowed`` and
-  ``.remaining`` of the last decision; an event for each refusal
-  (``apierrors.ratelimit.refused``, with the scope, limit and reset) and for each check the
-  store could not answer (``apierrors.ratelimit.store_unavailable``);
+- for a throttle check that refused the request or found the store unavailable,
+  ``apierrors.ratelimit.scope``, ``.allowed`` and ``.remaining``, and an event: for a refusal
+  ``apierrors.ratelimit.refused`` (with the scope, limit and reset), for an outage
+  ``apierrors.ratelimit.store_unavailable``. An allowed check leaves the span alone: it is
+  the hot path, and its outcome is in the ``X-RateLimit-*`` response headers, which the
+  Django instrumentation can record
+  (``OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_RESPONSE``);
 - with an error, ``apierrors.request_id``: the ``requestId`` a client reports leads to
   its trace. (Every log record can carry the ``trace_id``, see ``apierrors.logging``, so
   logs and traces join for successful requests too.)
 
-Few attributes, each set once: the SDK validates every value it is given.
+Few attributes, set in one ``set_attributes`` call and only on a recording span: the SDK
+validates every value it is given, under a lock.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from opentelemetry import trace
 from opentelemetry.trace import StatusCode
 
 from apierrors import signals
 from apierrors.request_id import get_request_id
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
 
 __all__ = [
     "REFUSED_EVENT",
@@ -47,15 +54,14 @@ UNAVAILABLE_EVENT = "apierrors.ratelimit.store_unavailable"
 
 
 def on_error_response(
-    sender: Any,
-    *,
     code: str,
     status: int,
-    request: Any,
+    route: str,
+    request: HttpRequest | None,
     exception: BaseException | None,
     unexpected: bool,
-    **kwargs: Any,
 ) -> None:
+    """The ``error_response`` hook: the code, status and request id on the current span."""
     span = trace.get_current_span()
     if not span.is_recording():
         return
@@ -71,19 +77,21 @@ def on_error_response(
 
 
 def on_throttle_decision(
-    sender: Any,
-    *,
-    request: Any,
+    request: HttpRequest,
     scope: str,
     store: str,
     allowed: bool,
     limit: int | None,
     remaining: int | None,
     reset: int | None,
+    latency: float,
     store_unavailable: bool,
     fail_open: bool | None,
-    **kwargs: Any,
+    breaker_open: bool,
 ) -> None:
+    """The ``throttle_decision`` hook: refusals and outages on the current span."""
+    if allowed and not store_unavailable:
+        return
     span = trace.get_current_span()
     if not span.is_recording():
         return
@@ -116,11 +124,11 @@ def on_throttle_decision(
 
 
 def install() -> None:
-    """Connect the receivers (``AppConfig.ready`` does it; calling it twice is harmless)."""
-    signals.error_response.connect(on_error_response, dispatch_uid=__name__ + ".errors")
-    signals.throttle_decision.connect(on_throttle_decision, dispatch_uid=__name__ + ".throttle")
+    """Subscribe the hooks (``AppConfig.ready`` does it; calling it twice is harmless)."""
+    signals.subscribe(signals.error_response, on_error_response)
+    signals.subscribe(signals.throttle_decision, on_throttle_decision)
 
 
 def uninstall() -> None:
-    signals.error_response.disconnect(dispatch_uid=__name__ + ".errors")
-    signals.throttle_decision.disconnect(dispatch_uid=__name__ + ".throttle")
+    signals.unsubscribe(signals.error_response, on_error_response)
+    signals.unsubscribe(signals.throttle_decision, on_throttle_decision)

@@ -4,7 +4,7 @@ from django.apps import AppConfig
 
 
 class OpenTelemetryConfig(AppConfig):
-    """Adding ``"apierrors.contrib.otel"`` to ``INSTALLED_APPS`` connects the receivers."""
+    """Adding ``"apierrors.contrib.otel"`` to ``INSTALLED_APPS`` subscribes the hooks."""
 
     name = "apierrors.contrib.otel"
     label = "apierrors_otel"

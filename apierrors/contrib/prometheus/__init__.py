@@ -37,6 +37,8 @@ __all__ = [
     "child_exit",
     "install",
     "metrics_view",
+    "on_error_response",
+    "on_throttle_decision",
     "uninstall",
 ]
 
@@ -77,15 +79,24 @@ BREAKER_OPEN = Gauge(
     multiprocess_mode="livemax",
 )
 
-# Children by label values, so a hot path skips ``labels()`` (a lock and a tuple check).
+# Children by label values, so the hot paths skip ``labels()`` (a lock, a tuple check, a
+# str() of each value): one dict lookup per event.
 _errors: dict[tuple[str, int, str], Any] = {}
-_decisions: dict[tuple[str, str], Any] = {}
-_usage: dict[str, Any] = {}
-_latency: dict[str, Any] = {}
+# For an allowed check, the three children it updates: decisions, store latency, usage.
+_allowed: dict[tuple[str, str], tuple[Any, Any, Any]] = {}
+_others: dict[tuple[str, str, str], tuple[Any, Any]] = {}
 _breaker: dict[str, bool] = {}
 
 
-def on_error_response(sender: Any, *, code: str, status: int, route: str, **kwargs: Any) -> None:
+def on_error_response(
+    code: str,
+    status: int,
+    route: str,
+    request: HttpRequest | None,
+    exception: BaseException | None,
+    unexpected: bool,
+) -> None:
+    """The ``error_response`` hook: count the envelope."""
     key = (code, status, route)
     child = _errors.get(key)
     if child is None:
@@ -94,51 +105,61 @@ def on_error_response(sender: Any, *, code: str, status: int, route: str, **kwar
 
 
 def on_throttle_decision(
-    sender: Any,
-    *,
+    request: HttpRequest,
     scope: str,
     store: str,
     allowed: bool,
     limit: int | None,
     remaining: int | None,
+    reset: int | None,
     latency: float,
     store_unavailable: bool,
     fail_open: bool | None,
     breaker_open: bool,
-    **kwargs: Any,
 ) -> None:
-    if store_unavailable:
-        outcome = "fail_open" if fail_open else "fail_closed"
-        STORE_UNAVAILABLE.labels(store, "open" if fail_open else "closed").inc()
+    """The ``throttle_decision`` hook: count the decision, observe the store's latency and,
+    for an allowed check, the share of the limit used."""
+    if allowed and not store_unavailable:
+        # The common case: one lookup, one counter and two histogram updates.
+        children = _allowed.get((scope, store))
+        if children is None:
+            children = _allowed[scope, store] = (
+                THROTTLE_DECISIONS.labels(scope, "allowed"),
+                STORE_LATENCY.labels(store),
+                THROTTLE_USAGE.labels(scope),
+            )
+        children[0].inc()
+        children[1].observe(latency)
+        if limit and remaining is not None:
+            children[2].observe((limit - remaining) / limit)
     else:
-        outcome = "allowed" if allowed else "denied"
-    decisions = _decisions.get((scope, outcome))
-    if decisions is None:
-        decisions = _decisions[scope, outcome] = THROTTLE_DECISIONS.labels(scope, outcome)
-    decisions.inc()
-    histogram = _latency.get(store)
-    if histogram is None:
-        histogram = _latency[store] = STORE_LATENCY.labels(store)
-    histogram.observe(latency)
-    if allowed and limit and remaining is not None:
-        usage = _usage.get(scope)
-        if usage is None:
-            usage = _usage[scope] = THROTTLE_USAGE.labels(scope)
-        usage.observe((limit - remaining) / limit)
+        if store_unavailable:
+            outcome = "fail_open" if fail_open else "fail_closed"
+            STORE_UNAVAILABLE.labels(store, "open" if fail_open else "closed").inc()
+        else:
+            outcome = "denied"
+        pair = _others.get((scope, store, outcome))
+        if pair is None:
+            pair = _others[scope, store, outcome] = (
+                THROTTLE_DECISIONS.labels(scope, outcome),
+                STORE_LATENCY.labels(store),
+            )
+        pair[0].inc()
+        pair[1].observe(latency)
     if _breaker.get(store) is not breaker_open:
         _breaker[store] = breaker_open
         BREAKER_OPEN.labels(store).set(1 if breaker_open else 0)
 
 
 def install() -> None:
-    """Connect the receivers (``AppConfig.ready`` does it; calling it twice is harmless)."""
-    signals.error_response.connect(on_error_response, dispatch_uid=__name__ + ".errors")
-    signals.throttle_decision.connect(on_throttle_decision, dispatch_uid=__name__ + ".throttle")
+    """Subscribe the hooks (``AppConfig.ready`` does it; calling it twice is harmless)."""
+    signals.subscribe(signals.error_response, on_error_response)
+    signals.subscribe(signals.throttle_decision, on_throttle_decision)
 
 
 def uninstall() -> None:
-    signals.error_response.disconnect(dispatch_uid=__name__ + ".errors")
-    signals.throttle_decision.disconnect(dispatch_uid=__name__ + ".throttle")
+    signals.unsubscribe(signals.error_response, on_error_response)
+    signals.unsubscribe(signals.throttle_decision, on_throttle_decision)
 
 
 def multiprocess_dir() -> str | None:

@@ -4,7 +4,7 @@ from django.apps import AppConfig
 
 
 class PrometheusConfig(AppConfig):
-    """Adding ``"apierrors.contrib.prometheus"`` to ``INSTALLED_APPS`` connects the receivers."""
+    """Adding ``"apierrors.contrib.prometheus"`` to ``INSTALLED_APPS`` subscribes the hooks."""
 
     name = "apierrors.contrib.prometheus"
     label = "apierrors_prometheus"

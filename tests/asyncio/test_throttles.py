@@ -1,0 +1,196 @@
+"""``aallow_request``: the same throttle classes, the same decisions and headers as the sync
+path; adrf's async views; outages on the async path."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from asgiref.sync import async_to_sync
+from django.contrib.auth.models import AnonymousUser
+from django.core.cache import caches
+from django.test import AsyncClient
+from rest_framework.test import APIRequestFactory
+
+from apierrors.exceptions import ServiceUnavailable
+from apierrors.ratelimit.headers import RATE_LIMIT_HEADERS_ATTR
+from apierrors.throttling import RateLimitThrottle, athrottle
+from tests.fixtures.services import free_port
+from tests.throttle_app.helpers import set_rates
+from tests.throttle_app.views import BurstThrottle, ScopedThrottle, UserThrottle
+
+pytest_plugins = ["tests.throttle_app.fixtures"]
+pytestmark = pytest.mark.django_db
+
+factory = APIRequestFactory()
+
+
+class View:
+    throttle_scope = "uploads"
+
+
+def anonymous(address: str) -> Any:
+    request = factory.get("/", REMOTE_ADDR=address)
+    request.user = AnonymousUser()
+    return request
+
+
+def outcome(throttle: RateLimitThrottle, request: Any, allowed: bool) -> tuple[Any, ...]:
+    return (allowed, throttle.wait(), request.__dict__.get(RATE_LIMIT_HEADERS_ATTR))
+
+
+def sync_outcomes(klass: type[RateLimitThrottle], address: str, count: int) -> list[Any]:
+    results = []
+    for _ in range(count):
+        throttle, request = klass(), anonymous(address)
+        results.append(outcome(throttle, request, throttle.allow_request(request, View())))
+    return results
+
+
+def async_outcomes(klass: type[RateLimitThrottle], address: str, count: int) -> list[Any]:
+    async def run() -> list[Any]:
+        results = []
+        for _ in range(count):
+            throttle, request = klass(), anonymous(address)
+            allowed = await throttle.aallow_request(request, View())
+            results.append(outcome(throttle, request, allowed))
+        return results
+
+    return asyncio.run(run())
+
+
+@pytest.mark.parametrize("klass", [UserThrottle, BurstThrottle, ScopedThrottle])
+def test_async_decisions_and_headers_are_the_sync_ones(settings, store, algorithm, clock, klass):
+    set_rates(settings, user="3/minute", uploads="2/minute")
+    sync = sync_outcomes(klass, "10.0.0.1", 7)
+    asynchronous = async_outcomes(klass, "10.0.0.2", 7)
+    assert asynchronous == sync
+    assert [allowed for allowed, _, _ in sync].count(False) >= 4
+    assert all(headers for _, _, headers in sync)
+
+
+def test_a_view_without_the_scope_is_not_throttled(settings, memory_store, clock):
+    class Unscoped:
+        pass
+
+    async def run() -> bool:
+        return await ScopedThrottle().aallow_request(anonymous("10.0.0.3"), Unscoped())
+
+    assert asyncio.run(run()) is True
+
+
+class CustomSync(UserThrottle):
+    """Overrides ``allow_request`` only: the async path must keep its logic."""
+
+    calls: list[str] = []
+
+    def allow_request(self, request: Any, view: Any) -> bool:
+        CustomSync.calls.append("sync")
+        return super().allow_request(request, view)
+
+
+def test_a_sync_override_is_kept_on_the_async_path(settings, memory_store, clock):
+    set_rates(settings, user="1/minute")
+    CustomSync.calls.clear()
+    assert [allowed for allowed, _, _ in async_outcomes(CustomSync, "10.0.0.4", 2)] == [
+        True,
+        False,
+    ]
+    assert CustomSync.calls == ["sync", "sync"]
+
+
+@pytest.fixture
+def dead_store(settings) -> None:
+    settings.APIERRORS = {
+        **settings.APIERRORS,
+        "THROTTLE_STORE": f"redis://127.0.0.1:{free_port()}/0",
+    }
+    set_rates(settings, user="3/minute")
+
+
+def test_fail_open_lets_requests_through_on_the_async_path(settings, dead_store, clock):
+    settings.APIERRORS = {**settings.APIERRORS, "FAIL_OPEN": True}
+    assert [allowed for allowed, _, _ in async_outcomes(UserThrottle, "10.0.0.5", 3)] == [True] * 3
+
+
+def test_fail_closed_is_a_503_on_the_async_path(settings, dead_store, clock):
+    settings.APIERRORS = {**settings.APIERRORS, "FAIL_OPEN": False}
+    with pytest.raises(ServiceUnavailable):
+        async_outcomes(UserThrottle, "10.0.0.6", 1)
+
+
+# adrf: its async views call the same throttle classes --------------------------------
+
+
+def responses(path: str, count: int) -> list[Any]:
+    client = AsyncClient()
+    return [async_to_sync(client.get)(path) for _ in range(count)]
+
+
+def comparable(response: Any) -> tuple[Any, ...]:
+    body = response.json()
+    if "error" in body:
+        body["error"].pop("requestId")
+    names = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After")
+    return (response.status_code, body, [response.get(name) for name in names])
+
+
+@pytest.mark.urls("tests.asyncio.urls")
+@pytest.mark.parametrize(("sync_path", "async_path"), [("user", "a/user"), ("two", "a/two")])
+def test_adrf_async_views_answer_as_drf_sync_views(
+    settings, store, clock, api_client, sync_path, async_path
+):
+    set_rates(settings, user="3/minute")
+    sync = [api_client.get(f"/t/throttle/{sync_path}/") for _ in range(6)]
+    caches[store].clear()  # the async view starts from the same state, at the same clock
+    asynchronous = responses(f"/{async_path}/", 6)
+    assert [comparable(r) for r in sync] == [comparable(r) for r in asynchronous]
+    assert asynchronous[-1].status_code == 429
+    assert asynchronous[-1].json()["error"]["code"] == "RATE_LIMIT_EXCEEDED"
+
+
+@pytest.mark.urls("tests.asyncio.urls")
+@pytest.mark.parametrize(("fail_open", "status"), [(True, 200), (False, 503)])
+def test_adrf_views_under_an_outage_honour_fail_open(
+    settings, dead_store, clock, fail_open, status
+):
+    settings.APIERRORS = {**settings.APIERRORS, "FAIL_OPEN": fail_open}
+    answers = responses("/a/user/", 2)
+    assert [response.status_code for response in answers] == [status, status]
+    if status == 503:
+        assert answers[0].json()["error"]["code"] == "SERVICE_UNAVAILABLE"
+        assert int(answers[0]["Retry-After"]) >= 1
+
+
+# athrottle: Django async views outside DRF -------------------------------------------
+
+
+@pytest.mark.urls("tests.asyncio.urls")
+def test_athrottle_answers_as_a_drf_view(settings, store, clock, api_client):
+    set_rates(settings, user="3/minute")
+    sync = [api_client.get("/t/throttle/user/") for _ in range(5)]
+    caches[store].clear()
+    plain = responses("/a/plain/", 5)
+    assert [comparable(r) for r in plain] == [comparable(r) for r in sync]
+    assert [r.status_code for r in plain] == [200, 200, 200, 429, 429]
+
+
+def test_athrottle_refuses_a_sync_view():
+    def view(request: Any) -> Any:
+        return None
+
+    with pytest.raises(TypeError, match="async def"):
+        athrottle(UserThrottle)(view)
+
+
+@pytest.mark.urls("tests.asyncio.urls")
+@pytest.mark.parametrize(("fail_open", "status"), [(True, 200), (False, 503)])
+def test_athrottle_under_an_outage_honours_fail_open(
+    settings, dead_store, clock, fail_open, status
+):
+    settings.APIERRORS = {**settings.APIERRORS, "FAIL_OPEN": fail_open}
+    answers = responses("/a/plain/", 2)
+    assert [response.status_code for response in answers] == [status, status]
+    if status == 503:
+        assert answers[0].json()["error"]["code"] == "SERVICE_UNAVAILABLE"
