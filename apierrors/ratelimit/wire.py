@@ -39,8 +39,11 @@ if TYPE_CHECKING:
 
 try:
     import hiredis
+
+    HAVE_HIREDIS = True
 except ImportError:  # pragma: no cover - hiredis is an optional speed-up
     hiredis = None  # type: ignore[assignment]
+    HAVE_HIREDIS = False
 
 # Where the kernel can time out a blocking socket's calls (see the module's docstring).
 _KERNEL_TIMEOUTS = sys.platform == "linux"
@@ -105,7 +108,7 @@ class WireClient:
         from redis.connection import Connection
 
         if (
-            hiredis is None
+            not HAVE_HIREDIS
             or connection_class is not Connection
             or kwargs.get("credential_provider") is not None
             or kwargs.get("protocol") not in (None, 2, "2")

@@ -51,7 +51,7 @@ class RefusesAnonymously(BasePermission):
     def has_permission(self, request: Request, view: APIView) -> bool:
         if request.query_params.get("raise") == "unauthorized":
             raise errors.Unauthorized()
-        return bool(request.user and request.user.is_authenticated)
+        return bool(request.user.is_authenticated)
 
 
 class SessionFirstView(APIView):
