@@ -39,11 +39,8 @@ if TYPE_CHECKING:
 
 try:
     import hiredis
-
-    HAVE_HIREDIS = True
 except ImportError:  # pragma: no cover - hiredis is an optional speed-up
     hiredis = None  # type: ignore[assignment]
-    HAVE_HIREDIS = False
 
 # Where the kernel can time out a blocking socket's calls (see the module's docstring).
 _KERNEL_TIMEOUTS = sys.platform == "linux"
@@ -107,8 +104,9 @@ class WireClient:
         (plain TCP only), or ``None`` where it cannot serve them."""
         from redis.connection import Connection
 
+        # hiredis is None where it is not installed (the import above), which mypy cannot see.
         if (
-            not HAVE_HIREDIS
+            hiredis is None  # type: ignore[redundant-expr]
             or connection_class is not Connection
             or kwargs.get("credential_provider") is not None
             or kwargs.get("protocol") not in (None, 2, "2")
