@@ -278,26 +278,15 @@ class Store:
         A shared store answers a refusal it remembers from memory (``REMEMBER_DENIALS``,
         see ``apierrors.ratelimit.denied``) without calling ``run``.
         """
-        denied = self.denied if current().remember_denials else None
-        sent = 0
-        if denied is not None:
-            remembered = denied.lookup(plan, tag, now)
-            if remembered is not None:
-                return remembered
-            sent = denied.clock()
-        breaker = self.breaker
-        if breaker.open_until is not None and not breaker.allow():
-            raise StoreUnavailable(f"circuit breaker open for {self.alias!r}")
+        remembered, denied, sent = self._recall(tag, plan, now)
+        if remembered is not None:
+            return remembered
+        self._guard()
         try:
             result = self.run(tag, plan, now)
         except self.errors as exc:
-            breaker.failure()
-            raise StoreUnavailable(f"{type(exc).__name__}: {exc}") from exc
-        if breaker.failures:
-            breaker.success()
-        if denied is not None and not result[0]:
-            denied.remember(plan, tag, now, result, sent)
-        return result
+            raise self._failed(exc) from exc
+        return self._done(tag, plan, now, result, denied, sent)
 
     def run(self, tag: str, plan: Plan, now: int | None) -> Result:
         """Run ``plan`` for ``tag`` in one atomic step and return the algorithm's result."""
@@ -307,22 +296,57 @@ class Store:
         """``check`` for async code: the event loop is never blocked on the store.
 
         A store with a native ``arun`` (the Redis stores, on redis.asyncio) is awaited
-        behind the same circuit breaker and error wrapping as ``check``; any other store
-        (one that implements only ``run``, or overrides ``check``) has its ``check`` run
-        in a worker thread, so every store serves async views unchanged.
+        behind the same remembered refusals, circuit breaker and error wrapping as
+        ``check``; any other store (one that implements only ``run``, or overrides
+        ``check``) has its ``check`` run in a worker thread, so every store serves async
+        views unchanged.
         """
         if type(self).arun is Store.arun:
             return await sync_to_async(self.check, thread_sensitive=False)(tag, plan, now)
-        breaker = self.breaker
-        if breaker.open_until is not None and not breaker.allow():
-            raise StoreUnavailable(f"circuit breaker open for {self.alias!r}")
+        remembered, denied, sent = self._recall(tag, plan, now)
+        if remembered is not None:
+            return remembered
+        self._guard()
         try:
             result = await self.arun(tag, plan, now)
         except self.errors as exc:
-            breaker.failure()
-            raise StoreUnavailable(f"{type(exc).__name__}: {exc}") from exc
-        if breaker.failures:
-            breaker.success()
+            raise self._failed(exc) from exc
+        return self._done(tag, plan, now, result, denied, sent)
+
+    # The steps ``check`` and ``acheck`` share.
+
+    def _recall(
+        self, tag: str, plan: Plan, now: int | None
+    ) -> tuple[Result | None, DeniedMemory | None, int]:
+        """A remembered refusal, the memory to remember a new one in, and when we asked."""
+        denied = self.denied if current().remember_denials else None
+        if denied is None:
+            return None, None, 0
+        remembered = denied.lookup(plan, tag, now)
+        return remembered, denied, 0 if remembered is not None else denied.clock()
+
+    def _guard(self) -> None:
+        breaker = self.breaker
+        if breaker.open_until is not None and not breaker.allow():
+            raise StoreUnavailable(f"circuit breaker open for {self.alias!r}")
+
+    def _failed(self, exc: BaseException) -> StoreUnavailable:
+        self.breaker.failure()
+        return StoreUnavailable(f"{type(exc).__name__}: {exc}")
+
+    def _done(
+        self,
+        tag: str,
+        plan: Plan,
+        now: int | None,
+        result: Result,
+        denied: DeniedMemory | None,
+        sent: int,
+    ) -> Result:
+        if self.breaker.failures:
+            self.breaker.success()
+        if denied is not None and not result[0]:
+            denied.remember(plan, tag, now, result, sent)
         return result
 
     async def arun(self, tag: str, plan: Plan, now: int | None) -> Result:
