@@ -26,7 +26,8 @@ class PageNumberPagination(pagination.PageNumberPagination):
     page_size = 20
     page_size_query_param = "pageSize"
     max_page_size = 100
-    invalid_page_message = _("This page does not exist.")
+    # Lazy, as DRF's own message; its stubs declare a plain str.
+    invalid_page_message = _("This page does not exist.")  # type: ignore[assignment]
     last_page_strings = ()
 
     def get_page_size(self, request: Request) -> int:

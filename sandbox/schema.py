@@ -56,7 +56,7 @@ class SchemaView(SpectacularAPIView):
             ]
         if problems:
             raise ValidationError(problems)
-        response: Response = super().get(request, *args, **kwargs)  # type: ignore[no-untyped-call]
+        response: Response = super().get(request, *args, **kwargs)
         return response
 
 

@@ -9,6 +9,7 @@ transport, with every response check on. ``run`` does that for one operation;
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import schemathesis
@@ -107,6 +108,11 @@ def operations(loaded: Any) -> dict[str, Any]:
     return {operation.label: operation for operation in found}
 
 
+def strategy_with_path(operation: Any, mode: GenerationMode, fixed: dict[str, Any]) -> Any:
+    """``operation``'s requests in ``mode`` with the path parameters ``fixed``."""
+    return operation.as_strategy(generation_mode=mode, path_parameters=fixed)
+
+
 def run(
     operation: Any,
     *,
@@ -127,11 +133,7 @@ def run(
         if path_parameters is None:
             strategy = operation.as_strategy(generation_mode=mode)
         else:
-            strategy = path_parameters.flatmap(
-                lambda fixed, mode=mode: operation.as_strategy(
-                    generation_mode=mode, path_parameters=fixed
-                )
-            )
+            strategy = path_parameters.flatmap(partial(strategy_with_path, operation, mode))
 
         @given(case=strategy)
         @hypothesis_settings(

@@ -23,7 +23,7 @@ def test_configured_project_passes_every_foundation_check():
 
 
 def test_checks_are_registered_with_django():
-    registered = django_checks.registry.registry.get_checks()
+    registered: list[object] = list(django_checks.registry.registry.get_checks())
     for check in (
         checks.check_exception_handler,
         checks.check_middleware,
@@ -199,6 +199,7 @@ def test_w003_hint_swaps_only_drfs_json_parser_in_the_projects_list(settings):
         ]
     }
     [message] = checks.check_json_parser()
+    assert message.hint is not None
     assert message.hint.endswith(
         '["rest_framework.parsers.MultiPartParser", "apierrors.parsers.JSONParser"].'
     )

@@ -31,14 +31,18 @@ def test_missing_setting_is_the_defaults(settings):
 
 
 def test_camelize_auto_detection(settings):
+    def camelize_fields() -> bool:
+        # Read afresh each time: the value follows the settings.
+        return conf.CAMELIZE_FIELDS
+
     settings.APIERRORS = {}
-    assert conf.CAMELIZE_FIELDS is False
+    assert camelize_fields() is False
     settings.REST_FRAMEWORK = {
         "DEFAULT_PARSER_CLASSES": ["djangorestframework_camel_case.parser.CamelCaseJSONParser"]
     }
-    assert conf.CAMELIZE_FIELDS is True
+    assert camelize_fields() is True
     settings.APIERRORS = {"CAMELIZE_FIELDS": False}
-    assert conf.CAMELIZE_FIELDS is False
+    assert camelize_fields() is False
 
 
 def test_every_key_has_a_typed_attribute_and_every_attribute_a_key():

@@ -18,13 +18,13 @@ from rest_framework.test import APIClient
 from apierrors import codes, envelope
 from apierrors.docs import (
     EXAMPLE_REQUEST_ID,
-    anchor,
     example_body,
     example_error,
     render_catalogue,
     render_readme_table,
     with_readme_table,
 )
+from apierrors.envelope import anchor
 from apierrors.exceptions import MissingField, class_for_code
 from tests.openapi_app.exceptions import QuotaExhausted
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -17,12 +18,12 @@ pytestmark = pytest.mark.django_db
 SECRET_FRAGMENTS = ("hunter2", "/srv/app", "secret", "Traceback", "RuntimeError", "<script>")
 
 
-def envelope_of(response, status: int, code: str) -> dict:
+def envelope_of(response, status: int, code: str) -> dict[str, Any]:
     assert response.status_code == status, response.content
     assert response["Content-Type"] == "application/json"
     body = response.json()
     assert list(body) == ["error"]
-    error = body["error"]
+    error: dict[str, Any] = body["error"]
     assert error["code"] == code
     assert error["requestId"] == response["X-Request-ID"]
     assert error["requestId"].startswith("req_")

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import itertools
 import threading
-from types import SimpleNamespace
 
 import pytest
+from django.http import HttpRequest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from apierrors.ratelimit import get_store, plan_for
 from apierrors.ratelimit.algorithms import ALGORITHMS, FixedWindow
+from apierrors.ratelimit.headers import RATE_LIMIT_HEADERS_ATTR
 from apierrors.ratelimit.rates import MICROS, parse_rate
 from apierrors.throttling import RateLimitThrottle
 
@@ -138,9 +139,9 @@ def headers_of(plan, result):
     """The headers a throttle records for ``result``."""
     throttle = RateLimitThrottle()
     throttle.scope = "s"
-    request = SimpleNamespace()
+    request = HttpRequest()
     throttle.record_headers(request, plan, result)
-    return request.apierrors_rate_limit_headers
+    return getattr(request, RATE_LIMIT_HEADERS_ATTR)
 
 
 @pytest.mark.redis

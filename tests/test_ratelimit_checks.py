@@ -69,7 +69,7 @@ def use_throttles(settings, *names: str, rates: dict[str, object] | None = None)
 
 
 def test_checks_are_registered_with_django():
-    registered = django_checks.registry.registry.get_checks()
+    registered: list[object] = list(django_checks.registry.registry.get_checks())
     for check in (
         checks.check_throttle_rates,
         checks.check_throttle_caches,
@@ -221,6 +221,7 @@ def test_e106_store_uri_with_a_scheme_no_store_serves(settings):
     assert ids(messages) == ["apierrors.E106"]
     assert "'mongodb'" in messages[0].msg
     assert "s3cret" not in messages[0].msg
+    assert messages[0].hint is not None
     assert "redis+sentinel" in messages[0].hint
     for uri in ("redis://:s3cret@h:6379/0", "rediss://h/0", "redis+sentinel://h:26379/svc"):
         settings.APIERRORS = {**settings.APIERRORS, "THROTTLE_STORE": uri}

@@ -9,6 +9,7 @@ import pytest
 import redis
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
+from rest_framework.views import APIView
 
 from apierrors.ratelimit import get_store, plan_for
 from apierrors.ratelimit.algorithms import ALGORITHMS
@@ -49,7 +50,9 @@ def test_a_refusal_counts_down_and_expires_at_its_wait():
     clock[0] += 15 * MICROS
     assert memory.lookup(plan, "c", None) == [0, T0 + 15 * MICROS, 0, T0 + 40 * MICROS, 25 * MICROS]
     clock[0] += 25 * MICROS - 1
-    assert memory.lookup(plan, "c", None)[4] == 1
+    looked = memory.lookup(plan, "c", None)
+    assert looked is not None
+    assert looked[4] == 1
     clock[0] += 1
     assert memory.lookup(plan, "c", None) is None  # the store is asked again
     assert memory.entries == {}
@@ -130,14 +133,15 @@ def test_the_memory_answers_with_the_stores_headers(redis_store, redis_url):
         timer = staticmethod(lambda: clock[0])
 
     request = Request(APIRequestFactory().get("/", REMOTE_ADDR="192.0.2.9"))
-    request._user = None
+    # DRF's private cache of the user, as a view without authentication leaves it.
+    request._user = None  # type: ignore[attr-defined]
 
     def attempt() -> tuple[bool, dict[str, str], float | None]:
         django_request = request._request
         django_request.__dict__.pop(RATE_LIMIT_HEADERS_ATTR, None)
         django_request.__dict__.pop("_apierrors_rate_limit_rank", None)
         throttle = Throttle()
-        allowed = throttle.allow_request(request, None)
+        allowed = throttle.allow_request(request, APIView())
         return allowed, getattr(django_request, RATE_LIMIT_HEADERS_ATTR), throttle.wait()
 
     assert attempt()[0]

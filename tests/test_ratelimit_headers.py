@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 
 from apierrors.ratelimit import Decision, headers, plan_for
 from apierrors.ratelimit.rates import MICROS
@@ -31,7 +31,7 @@ def test_retry_after_is_whole_seconds_and_at_least_one(wait, seconds):
 def test_the_merge_keeps_a_denial_over_any_allowance_and_lists_every_policy():
     minute = plan_for(("10/m",), "fixed_window", None, "h")
     hour = plan_for(("100/h",), "fixed_window", None, "h")
-    request = SimpleNamespace()
+    request = HttpRequest()
     headers.record(request, minute, Decision([0, T0, 0, T0 + 30 * MICROS, 30 * MICROS]), "a")
     headers.record(request, hour, Decision([1, T0, 1, T0 + 3600 * MICROS, 0]), "b")
     recorded = getattr(request, headers.RATE_LIMIT_HEADERS_ATTR)
@@ -46,7 +46,7 @@ def test_the_merge_keeps_a_denial_over_any_allowance_and_lists_every_policy():
 
 def test_without_a_label_no_ietf_fields_are_recorded():
     plan = plan_for(("10/m",), "fixed_window", None, "h")
-    request = SimpleNamespace()
+    request = HttpRequest()
     headers.record(request, plan, Decision([1, T0, 9, T0 + MICROS, 0]), None)
     assert sorted(getattr(request, headers.RATE_LIMIT_HEADERS_ATTR)) == sorted(
         headers.RATE_LIMIT_HEADERS

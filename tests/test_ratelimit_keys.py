@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import pytest
 import redis
@@ -16,6 +17,13 @@ pytest_plugins = ["tests.throttle_app.fixtures"]
 T0 = 1_800_000_000 * MICROS
 _prefixes = itertools.count()
 FIXED = ALGORITHMS["fixed_window"]
+
+
+def stored_value(client: Any, key: str) -> bytes | str:
+    """The value at ``key``, which must exist."""
+    value: bytes | str | None = client.get(key)
+    assert value is not None
+    return value
 
 
 def test_keys_are_short_and_name_the_policy():
@@ -48,10 +56,12 @@ def test_own_clock_state_is_a_small_count_with_the_windows_parity():
     assert writes == [(str(2 + parity), -(-(result[3] - now) // 1000))]
     result, writes = FIXED.decide([writes[0][0]], now, [(3, period)], own_clock=True)
     assert result[2] == 1
+    assert writes is not None
     assert writes[0][0] == str(4 + parity)
     # The previous window's key, not yet expired: the parity tells, the count starts over.
     result, writes = FIXED.decide([writes[0][0]], now + period, [(3, period)], own_clock=True)
     assert result[2] == 2
+    assert writes is not None
     assert writes[0][0] == str(2 + (1 - parity))
     # A value of the caller's-clock form starts over too.
     result, _ = FIXED.decide([str(5 * 2**32 + 3)], now, [(3, period)], own_clock=True)
@@ -70,7 +80,7 @@ def test_on_the_servers_clock_a_fixed_window_key_holds_a_small_int_until_the_win
     try:
         (key,) = plan.keys("c")
         window = results[0][1] // (60 * MICROS)
-        assert int(client.get(key)) == 5 * 2 + window % 2  # the refusal took nothing
+        assert int(stored_value(client, key)) == 5 * 2 + window % 2  # the refusal took nothing
         assert client.object("encoding", key) == b"int"
         assert client.pexpiretime(key) == results[0][3] // 1000  # the window's end exactly
     finally:
@@ -100,7 +110,7 @@ def test_on_the_servers_clock_a_gcra_key_holds_its_tat_against_its_expiry(redis_
     client = redis.Redis.from_url(redis_url)
     try:
         (key,) = plan.keys("c")
-        stored = int(client.get(key))
+        stored = int(stored_value(client, key))
         assert 0 <= stored < 1000
         assert client.object("encoding", key) == b"int"
         assert client.pexpiretime(key) * 1000 - stored == first[3]  # the TAT, to the µs

@@ -15,12 +15,13 @@ import pytest
 import redis
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
+from rest_framework.views import APIView
 
 from apierrors import ratelimit
 from apierrors.conf import conf
 from apierrors.ratelimit import Store, StoreUnavailable, get_store, plan_for, register_store
 from apierrors.ratelimit.rates import MICROS
-from apierrors.ratelimit.redis import RedisStore
+from apierrors.ratelimit.redis import RedisScriptStore, RedisStore
 from apierrors.ratelimit.redis_uri import RedisSentinelStore, RedisURIStore, parse_sentinel_uri
 from apierrors.ratelimit.rediscache import RedisCacheStore
 from apierrors.ratelimit.unmade import UnmadeStore
@@ -152,13 +153,18 @@ def test_the_store_timeout_bounds_the_stores_own_connections(settings):
         key: value for key, value in settings.APIERRORS.items() if key != "THROTTLE_STORE_TIMEOUT"
     }
     alias = use_cache(settings, django_cache("redis://127.0.0.1:1/0", socket_timeout=30))
-    connections = get_store(alias).connections
+    store = get_store(alias)
+    assert isinstance(store, RedisScriptStore)
+    connections = store.connections
     assert connections is not None
     assert connections.kwargs["socket_timeout"] == 0.25
     assert connections.kwargs["socket_connect_timeout"] == 0.25
     assert connections.kwargs["retry"].get_retries() == 0
     settings.APIERRORS = {**settings.APIERRORS, "THROTTLE_STORE_TIMEOUT": None}
-    kept = get_store(alias).connections  # made again: the timeout changed
+    store = get_store(alias)
+    assert isinstance(store, RedisScriptStore)
+    kept = store.connections  # made again: the timeout changed
+    assert kept is not None
     assert kept is not connections
     assert kept.kwargs["socket_timeout"] == 30
 
@@ -317,7 +323,7 @@ def test_a_throttles_own_store_attribute(settings, redis_url):
     throttle = NamedThrottle()
     throttle.store = redis_url.replace("/0", "/5")
     request = Request(APIRequestFactory().get("/"))
-    assert [throttle.allow_request(request, None) for _ in range(3)] == [True, True, False]
+    assert [throttle.allow_request(request, APIView()) for _ in range(3)] == [True, True, False]
     client = redis.Redis.from_url(redis_url.replace("/0", "/5"))
     assert any(b"{named}" in key for key in client.keys("*"))
     client.close()

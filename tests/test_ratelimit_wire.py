@@ -7,6 +7,7 @@ import multiprocessing
 import socket
 import threading
 import time
+from typing import Any
 
 import pytest
 import redis
@@ -16,6 +17,7 @@ from apierrors.ratelimit import wire as wire_module
 from apierrors.ratelimit.algorithms import ALGORITHMS
 from apierrors.ratelimit.base import StoreUnavailable
 from apierrors.ratelimit.rates import MICROS
+from apierrors.ratelimit.redis import RedisScriptStore
 from apierrors.ratelimit.wire import WireClient
 from tests.fixtures.services import start_redis
 from tests.throttle_app.helpers import redis_cache, use_cache
@@ -25,6 +27,13 @@ pytestmark = pytest.mark.redis
 
 T0 = 1_800_000_000 * MICROS
 _prefixes = itertools.count()
+
+
+def wire_local(store: RedisScriptStore) -> Any:
+    """The thread-local state of ``store``'s wire client (which it must have)."""
+    wire = store.wire
+    assert wire is not None
+    return wire.local
 
 
 def fresh_plan(rates, algorithm="fixed_window"):
@@ -41,6 +50,7 @@ def evalsha_calls(url: str) -> int:
 
 def test_a_plain_server_is_checked_through_the_raw_connection(redis_store, redis_url):
     store = get_store(redis_store)
+    assert isinstance(store, RedisScriptStore)
     assert isinstance(store.wire, WireClient)
     plan = fresh_plan(["3/m", "10/h"])
     store.check("warm-up", plan, T0)  # the first call meets NOSCRIPT and loads the script
@@ -56,6 +66,7 @@ def test_a_plain_server_is_checked_through_the_raw_connection(redis_store, redis
 @pytest.mark.parametrize("algorithm", sorted(ALGORITHMS))
 def test_server_clock_and_caller_clock(redis_store, algorithm):
     store = get_store(redis_store)
+    assert isinstance(store, RedisScriptStore)
     plan = fresh_plan(["5/m"], algorithm)
     result = store.check("c", plan)
     assert result[0] == 1
@@ -72,11 +83,14 @@ def test_username_password_and_database_are_used(settings):
         url = f"redis://alice:s3cret@127.0.0.1:{server.port}/3"
         alias = use_cache(settings, redis_cache(url))
         store = get_store(alias)
+        assert isinstance(store, RedisScriptStore)
         assert isinstance(store.wire, WireClient)
         plan = fresh_plan(["5/m"])
         assert store.check("c", plan, T0)[2] == 4
         client = redis.Redis(port=server.port, db=3)
-        assert [k.decode() for k in client.keys("*")] == plan.keys("c")
+        assert [k.decode() if isinstance(k, bytes) else k for k in client.keys("*")] == plan.keys(
+            "c"
+        )
         client.close()
         # A wrong password is the store's error, not a crash.
         bad = use_cache(settings, redis_cache(f"redis://alice:nope@127.0.0.1:{server.port}/3"))
@@ -88,6 +102,7 @@ def test_username_password_and_database_are_used(settings):
 
 def test_a_connection_the_server_closed_is_replaced(redis_store, redis_url):
     store = get_store(redis_store)
+    assert isinstance(store, RedisScriptStore)
     plan = fresh_plan(["100/m"])
     assert store.check("c", plan, T0)[2] == 99
     client = redis.Redis.from_url(redis_url)
@@ -109,6 +124,7 @@ def test_a_silent_server_times_out(settings):
         }
         alias = use_cache(settings, redis_cache(f"redis://127.0.0.1:{port}/0"))
         store = get_store(alias)
+        assert isinstance(store, RedisScriptStore)
         assert isinstance(store.wire, WireClient)
         started = time.monotonic()
         with pytest.raises(StoreUnavailable, match="TimeoutError"):
@@ -122,13 +138,14 @@ def test_threads_have_connections_of_their_own_and_stay_exact(redis_store, setti
     # Every thread goes to Redis: none is answered from the refusals another remembered.
     settings.APIERRORS = {**settings.APIERRORS, "REMEMBER_DENIALS": False}
     store = get_store(redis_store)
+    assert isinstance(store, RedisScriptStore)
     plan = fresh_plan(["50/m"])
     admitted = []
     connections = []  # kept alive, so that no two can share an id()
 
     def attempts() -> None:
         admitted.append(sum(store.check("shared", plan, T0)[0] for _ in range(20)))
-        connections.append(store.wire.local.conn)
+        connections.append(wire_local(store).conn)
 
     threads = [threading.Thread(target=attempts) for _ in range(8)]
     for thread in threads:
@@ -141,15 +158,17 @@ def test_threads_have_connections_of_their_own_and_stay_exact(redis_store, setti
 
 def _child(alias, plan, queue):
     store = get_store(alias)
-    inherited = getattr(store.wire.local, "conn", None)
+    assert isinstance(store, RedisScriptStore)
+    inherited = getattr(wire_local(store), "conn", None)
     queue.put((inherited is None, store.check("c", plan, T0)[2]))
 
 
 def test_a_forked_child_opens_its_own_connection(redis_store):
     store = get_store(redis_store)
+    assert isinstance(store, RedisScriptStore)
     plan = fresh_plan(["10/m"])
     assert store.check("c", plan, T0)[2] == 9
-    parent = store.wire.local.conn
+    parent = wire_local(store).conn
     context = multiprocessing.get_context("fork")
     queue = context.Queue()
     process = context.Process(target=_child, args=(redis_store, plan, queue))
@@ -159,7 +178,7 @@ def test_a_forked_child_opens_its_own_connection(redis_store):
     assert process.exitcode == 0
     # The parent's connection is untouched and still in use.
     assert store.check("c", plan, T0)[2] == 7
-    assert store.wire.local.conn is parent
+    assert wire_local(store).conn is parent
 
 
 def test_without_hiredis_or_on_other_connections_redis_py_is_used(settings, redis_url, monkeypatch):
@@ -171,5 +190,6 @@ def test_without_hiredis_or_on_other_connections_redis_py_is_used(settings, redi
     assert WireClient.for_pool(pool) is None
     alias = use_cache(settings, redis_cache(redis_url))
     store = get_store(alias)
+    assert isinstance(store, RedisScriptStore)
     assert store.wire is None
     assert store.check("c", fresh_plan(["5/m"]), T0)[2] == 4

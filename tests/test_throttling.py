@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from rest_framework.test import APIRequestFactory
 
 from apierrors.ratelimit import get_store
+from apierrors.ratelimit.headers import RATE_LIMIT_HEADERS_ATTR
 from apierrors.ratelimit.redis import RedisStore
 from tests.throttle_app.helpers import set_rates
 from tests.throttle_app.views import Ok, ScopedThrottle, UserThrottle
@@ -213,7 +214,7 @@ def test_scoped_throttle_reads_the_views_scope(settings, memory_store, clock):
     set_rates(settings, uploads="1/minute")
     request = APIRequestFactory().get("/")
     assert ScopedView.as_view()(request).status_code == 200
-    assert request.apierrors_rate_limit_headers["X-RateLimit-Limit"] == "1"
+    assert getattr(request, RATE_LIMIT_HEADERS_ATTR)["X-RateLimit-Limit"] == "1"
     assert ScopedView.as_view()(APIRequestFactory().get("/")).status_code == 429
     request = APIRequestFactory().get("/")
     assert UnscopedView.as_view()(request).status_code == 200

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -12,15 +13,17 @@ from apierrors import views
 pytestmark = pytest.mark.django_db
 
 
-def body(response) -> dict:
+def body(response) -> dict[str, Any]:
     assert response["Content-Type"] == "application/json"
-    return json.loads(response.content)["error"]
+    error: dict[str, Any] = json.loads(response.content)["error"]
+    return error
 
 
 @pytest.fixture
 def request_():
     request = RequestFactory().get("/x/")
-    request.request_id = "req_000000000000000000000001"
+    # The attribute the middleware sets on the request; Django's types do not declare it.
+    request.request_id = "req_000000000000000000000001"  # type: ignore[attr-defined]
     return request
 
 

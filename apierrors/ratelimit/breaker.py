@@ -33,7 +33,7 @@ class CircuitBreaker:
 
     def allow(self) -> bool:
         """Whether to call the store now (always, while closed)."""
-        if self.open_until is None:
+        if not self.is_open:
             return True
         with self._lock:
             open_until = self.open_until  # another thread may have closed it meanwhile

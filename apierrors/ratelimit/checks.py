@@ -325,7 +325,7 @@ def check_rate_limit_headers(**kwargs: Any) -> CheckResult:
 def check_throttle_key_prefix(**kwargs: Any) -> CheckResult:
     """A brace in the key prefix would become the keys' hash tag: every client's keys in
     one Redis Cluster slot (one master), or one check's keys in several."""
-    prefix = conf.THROTTLE_KEY_PREFIX
+    prefix: object = conf.THROTTLE_KEY_PREFIX  # a setting may hold anything
     if not isinstance(prefix, str) or not ("{" in prefix or "}" in prefix):
         return []
     if not throttles_in_use():

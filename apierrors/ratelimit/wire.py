@@ -104,8 +104,9 @@ class WireClient:
         (plain TCP only), or ``None`` where it cannot serve them."""
         from redis.connection import Connection
 
+        # hiredis is None where it is not installed (the import above), which mypy cannot see.
         if (
-            hiredis is None
+            hiredis is None  # type: ignore[redundant-expr]
             or connection_class is not Connection
             or kwargs.get("credential_provider") is not None
             or kwargs.get("protocol") not in (None, 2, "2")

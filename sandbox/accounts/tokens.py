@@ -15,7 +15,7 @@ SCOPE_CLAIM = "scope"
 def scopes_of(user: Any) -> list[str]:
     """The scopes ``user``'s profile grants (none without a profile)."""
     try:
-        profile = user.profile
+        profile: Profile = user.profile
     except Profile.DoesNotExist:
         return []
     return profile.scope_list()

@@ -176,7 +176,7 @@ def components() -> dict[str, dict[str, Any]]:
     return result
 
 
-class RulesFieldExtension(OpenApiSerializerFieldExtension):  # type: ignore[no-untyped-call]
+class RulesFieldExtension(OpenApiSerializerFieldExtension):
     """Documents ``RulesField`` as a reference to ``SegmentRule``, registering the rule
     tree's components on first use."""
 

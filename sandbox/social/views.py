@@ -65,7 +65,7 @@ class ConnectionViewSet(
         return PostSerializer if self.body_action() == "posts" else ConnectionSerializer
 
     def get_queryset(self) -> QuerySet[Connection]:
-        return Connection.objects.filter(owner=self.request.user)
+        return Connection.objects.filter(owner_id=self.request.user.pk)
 
     @raises(ConnectionExpired, ContentRejected, PublishingFailed, RateLimitExceeded)
     @extend_schema(request=PostSerializer, responses={201: PostSerializer})

@@ -169,7 +169,7 @@ class Wrapped:
         import redis.connection
 
         self.threads = threading.current_thread()
-        self.connection = redis.connection.Connection(**kwargs)  # type: ignore[arg-type]
+        self.connection = redis.connection.Connection(**kwargs)
 
     def __getattr__(self, name: str) -> object:
         return getattr(self.connection, name)

@@ -53,7 +53,7 @@ def wait_for(condition: Callable[[], T], timeout: float = 30.0, interval: float 
         try:
             value = condition()
         except Exception:
-            value = None  # type: ignore[assignment]
+            value = None
         if value:
             return value
         if time.monotonic() > deadline:

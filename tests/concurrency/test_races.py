@@ -22,6 +22,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import pytest
@@ -192,12 +193,13 @@ def test_creating_a_campaign_while_its_segment_is_deleted(sandbox: Sandbox) -> N
     for _ in range(ROUNDS):
         segment = sandbox.segment()
         created, deleted = at_once(
-            lambda s=segment: sandbox.call(
+            partial(
+                sandbox.call,
                 "POST",
                 "/api/v1/campaigns/",
-                {"name": f"race campaign {next(_names)}", "segmentId": s},
+                {"name": f"race campaign {next(_names)}", "segmentId": segment},
             ),
-            lambda s=segment: sandbox.call("DELETE", f"/api/v1/segments/{s}/"),
+            partial(sandbox.call, "DELETE", f"/api/v1/segments/{segment}/"),
         )
         assert deleted.status == 204, deleted
         assert created.status in (201, 422), created
@@ -217,10 +219,13 @@ def test_editing_a_campaign_while_its_new_segment_is_deleted(sandbox: Sandbox) -
     for _ in range(ROUNDS):
         segment, campaign = sandbox.segment(), sandbox.campaign()
         edited, deleted = at_once(
-            lambda c=campaign, s=segment: sandbox.call(
-                "PATCH", f"/api/v1/campaigns/{c}/", {"segmentId": s, "subject": "raced"}
+            partial(
+                sandbox.call,
+                "PATCH",
+                f"/api/v1/campaigns/{campaign}/",
+                {"segmentId": segment, "subject": "raced"},
             ),
-            lambda s=segment: sandbox.call("DELETE", f"/api/v1/segments/{s}/"),
+            partial(sandbox.call, "DELETE", f"/api/v1/segments/{segment}/"),
         )
         assert deleted.status == 204, deleted
         assert edited.status in (200, 422), edited
@@ -246,8 +251,8 @@ def test_starting_a_campaign_while_its_segment_is_deleted(sandbox: Sandbox, acti
         else:
             body = {"sendAt": future_time()}
         started, deleted = at_once(
-            lambda c=campaign, b=body: sandbox.call("POST", f"/api/v1/campaigns/{c}/{action}/", b),
-            lambda s=segment: sandbox.call("DELETE", f"/api/v1/segments/{s}/"),
+            partial(sandbox.call, "POST", f"/api/v1/campaigns/{campaign}/{action}/", body),
+            partial(sandbox.call, "DELETE", f"/api/v1/segments/{segment}/"),
         )
         # Exactly one wins: the campaign starts and keeps its segment, or the segment goes
         # and the campaign, left without one, cannot start.
@@ -271,10 +276,10 @@ def test_editing_a_segment_while_it_is_deleted(sandbox: Sandbox) -> None:
         segment = sandbox.segment()
         campaign = sandbox.campaign(segment)
         edited, deleted = at_once(
-            lambda s=segment: sandbox.call(
-                "PATCH", f"/api/v1/segments/{s}/", {"description": "raced"}
+            partial(
+                sandbox.call, "PATCH", f"/api/v1/segments/{segment}/", {"description": "raced"}
             ),
-            lambda s=segment: sandbox.call("DELETE", f"/api/v1/segments/{s}/"),
+            partial(sandbox.call, "DELETE", f"/api/v1/segments/{segment}/"),
         )
         assert deleted.status == 204, deleted
         assert edited.status in (200, 404), edited
@@ -290,9 +295,9 @@ def test_two_look_alike_names_at_once(sandbox: Sandbox) -> None:
     for _ in range(ROUNDS):
         name = f"Look alike {next(_names)}"
         one, two = at_once(
-            lambda n=name: sandbox.call("POST", "/api/v1/segments/", {"name": n, "rules": RULES}),
-            lambda n=name: sandbox.call(
-                "POST", "/api/v1/segments/", {"name": n.upper(), "rules": RULES}
+            partial(sandbox.call, "POST", "/api/v1/segments/", {"name": name, "rules": RULES}),
+            partial(
+                sandbox.call, "POST", "/api/v1/segments/", {"name": name.upper(), "rules": RULES}
             ),
         )
         assert sorted([one.status, two.status]) == [201, 409], (one, two)
@@ -304,7 +309,7 @@ def test_deleting_a_campaign_twice_at_once(sandbox: Sandbox) -> None:
     for _ in range(ROUNDS):
         campaign = sandbox.campaign(sandbox.segment())
         one, two = at_once(
-            lambda c=campaign: sandbox.call("DELETE", f"/api/v1/campaigns/{c}/"),
-            lambda c=campaign: sandbox.call("DELETE", f"/api/v1/campaigns/{c}/"),
+            partial(sandbox.call, "DELETE", f"/api/v1/campaigns/{campaign}/"),
+            partial(sandbox.call, "DELETE", f"/api/v1/campaigns/{campaign}/"),
         )
         assert sorted([one.status, two.status]) == [204, 404], (one, two)

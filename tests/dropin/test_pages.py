@@ -15,7 +15,7 @@ EXCLUDED = {"EXCLUDE_PATHS": [r"^/t/django/"]}
 
 
 def is_html(response) -> bool:
-    return response["Content-Type"].startswith("text/html")
+    return bool(response["Content-Type"].startswith("text/html"))
 
 
 @pytest.fixture

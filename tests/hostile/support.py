@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db.models import Model
 
 from apierrors import codes
 from sandbox.accounts.models import Profile
@@ -27,7 +28,14 @@ LEAKS = re.compile(
     r"UnicodeDecodeError|KeyError|TypeError|AttributeError"
 )
 
-SANDBOX_MODELS = (get_user_model(), Profile, Segment, Campaign, Connection, Post)
+SANDBOX_MODELS: tuple[type[Model], ...] = (
+    get_user_model(),
+    Profile,
+    Segment,
+    Campaign,
+    Connection,
+    Post,
+)
 
 
 def assert_no_leak(text: str) -> None:

@@ -45,8 +45,10 @@ def url(demo: Any) -> Any:
     """``url(template)``: a route's URL with the seeded objects' ids."""
 
     def make(template: str) -> str:
+        segment = Segment.objects.filter(owner=demo).first()
+        assert segment is not None
         return template.format(
-            segment=Segment.objects.filter(owner=demo).first().pk,
+            segment=segment.pk,
             draft=Campaign.objects.get(name="Spring sale").pk,
             scheduled=Campaign.objects.get(name="Welcome series").pk,
             connection=Connection.objects.get(owner=demo, platform="chirp").pk,

@@ -130,8 +130,8 @@ def bearer(raw: str) -> APIClient:
 # A valid, unexpired payload whose signature or header is forged (the sandbox's own tests
 # forge expired payloads): each is refused as a bad token, never accepted.
 FORGERIES = {
-    "alg-none": lambda p: jwt.encode(p, None, algorithm="none"),
-    "alg-none-capitalised": lambda p: _with_header(jwt.encode(p, None, algorithm="none"), "None"),
+    "alg-none": lambda p: jwt.encode(p, "", algorithm="none"),
+    "alg-none-capitalised": lambda p: _with_header(jwt.encode(p, "", algorithm="none"), "None"),
     "wrong-key": lambda p: sign(p, "another-key-0123456789abcdef0123456789"),
     "one-byte-key": lambda p: sign(p, "x"),
     "hs512": lambda p: sign(p, KEY * 2, "HS512"),
@@ -174,7 +174,7 @@ def test_forged_tokens_are_unauthorized(demo, name):
 
 # Correctly signed tokens whose claims are hostile: the signature is good, so these reach
 # the user lookup, the expiry arithmetic and the scope check.
-CLAIMS = {
+CLAIMS: dict[str, dict[str, Any]] = {
     "user-id-huge": {"user_id": 10**400},
     "user-id-huge-text": {"user_id": "1" + "0" * 400},
     "user-id-sql": {"user_id": "1 OR 1=1"},
@@ -275,7 +275,7 @@ def token_quota(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def remaining(client: APIClient, forwarded: str | None, remote: str = "127.0.0.1") -> int:
-    extra = {"REMOTE_ADDR": remote}
+    extra: dict[str, Any] = {"REMOTE_ADDR": remote}
     if forwarded is not None:
         extra["HTTP_X_FORWARDED_FOR"] = forwarded
     response = client.post(

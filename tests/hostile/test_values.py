@@ -38,6 +38,7 @@ def test_non_json_number_literals_are_400(as_demo, number):
 @pytest.mark.parametrize("number", NUMBERS)
 def test_out_of_range_segment_ids_are_invalid_format(as_demo, demo, number):
     segment = Segment.objects.filter(owner=demo).first()
+    assert segment is not None
     raw = f'{{"name": "Ranged", "segmentId": {number}}}'
     response = send_raw(as_demo, "POST", "/api/v1/campaigns/", raw)
     if response.status_code == 201:
@@ -148,7 +149,9 @@ def test_connection_expiry_at_the_ends_of_the_calendar(as_demo, date):
         return
     # A time that was accepted is stored in UTC and reads back, and can be published through.
     connection = Connection.objects.get(pk=response.json()["id"])
-    assert connection.expires_at.utcoffset().total_seconds() == 0
+    offset = connection.expires_at.utcoffset()
+    assert offset is not None
+    assert offset.total_seconds() == 0
     assert as_demo.get("/api/v1/social/connections/").status_code == 200
     posted = as_demo.post(
         f"/api/v1/social/connections/{connection.pk}/posts/",

@@ -10,6 +10,7 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.urls import resolve
@@ -24,7 +25,7 @@ TOKEN_LIMIT = 5
 ACCESS_FORMAT = "access %(m)s %(U)s %(s)s %({x-request-id}o)s"
 
 
-def call(port: int, method: str, path: str, body: dict | None = None):
+def call(port: int, method: str, path: str, body: dict[str, Any] | None = None):
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}{path}",
         data=None if body is None else json.dumps(body).encode(),
@@ -61,7 +62,7 @@ def test_scraped_counters_match_what_was_sent(tmp_path: Path, redis_url: str):
         second = time.time() % 60
         if second > 45:  # the token window is aligned to the minute
             time.sleep(60 - second + 0.5)
-        script = [
+        script: list[tuple[str, str, dict[str, Any] | None]] = [
             ("POST", "/api/v1/auth/token/", {"username": "demo", "password": p})
             for p in ["demo-password", "wrong"] * 4
         ]

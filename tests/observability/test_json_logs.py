@@ -6,6 +6,7 @@ import io
 import json
 import logging
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -33,7 +34,7 @@ def json_lines(settings) -> Iterator[io.StringIO]:
         logger.removeHandler(handler)
 
 
-def parsed(stream: io.StringIO) -> list[dict]:
+def parsed(stream: io.StringIO) -> list[dict[str, Any]]:
     return [json.loads(line) for line in stream.getvalue().splitlines()]
 
 

@@ -9,7 +9,7 @@ import pytest
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import StatusCode
+from opentelemetry.trace import SpanKind, StatusCode
 
 from apierrors.contrib import otel
 from tests.throttle_app.helpers import set_rates
@@ -33,7 +33,7 @@ def receivers() -> Iterator[None]:
 
 def traced(client, path: str):
     """One request inside a server span, as the Django instrumentation would make it."""
-    with tracer.start_as_current_span("GET", kind=2):
+    with tracer.start_as_current_span("GET", kind=SpanKind.SERVER):
         response = client.get(path)
     (span,) = exporter.get_finished_spans()
     exporter.clear()

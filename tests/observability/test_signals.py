@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.dispatch import Signal
 from django.http import Http404
@@ -136,8 +138,8 @@ def test_hooks_get_the_signal_arguments(api_client, clock, redis_store, settings
     # The built-in integrations' direct calls see what a receiver of the signal sees.
     monkeypatch.setattr(signals, "_error_hooks", [])
     monkeypatch.setattr(signals, "_decision_hooks", [])
-    errors: list[tuple[object, ...]] = []
-    decisions: list[tuple[object, ...]] = []
+    errors: list[tuple[Any, ...]] = []
+    decisions: list[tuple[Any, ...]] = []
     signals.subscribe(signals.error_response, lambda *args: errors.append(args))
     signals.subscribe(signals.throttle_decision, lambda *args: decisions.append(args))
     set_rates(settings, user="1/minute")

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, viewsets
-from rest_framework.authentication import BasicAuthentication, SessionAuthentication
+from rest_framework.authentication import (
+    BaseAuthentication,
+    BasicAuthentication,
+    SessionAuthentication,
+)
 from rest_framework.decorators import (
     action,
     api_view,
@@ -16,10 +21,16 @@ from rest_framework.decorators import (
     throttle_classes,
 )
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
+from rest_framework.permissions import (
+    AllowAny,
+    BasePermission,
+    IsAuthenticated,
+    OperandHolder,
+    SingleOperandHolder,
+)
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle
+from rest_framework.throttling import AnonRateThrottle, BaseThrottle, SimpleRateThrottle
 from rest_framework.views import APIView
 
 from apierrors import codes
@@ -43,9 +54,12 @@ NOTE = {"id": 1, "title": "Hello", "body": ""}
 class Open:
     """No authentication, permission or throttle: the views' defaults come from the sandbox."""
 
-    authentication_classes: list[type] = []
-    permission_classes = [AllowAny]
-    throttle_classes: list[type] = []
+    authentication_classes: Sequence[type[BaseAuthentication]] = []
+    # The type APIView declares, so that the two bases agree.
+    permission_classes: Sequence[type[BasePermission] | OperandHolder | SingleOperandHolder] = [
+        AllowAny
+    ]
+    throttle_classes: Sequence[type[BaseThrottle]] = []
 
 
 class PingView(Open, APIView):

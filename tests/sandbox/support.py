@@ -34,7 +34,7 @@ def assert_envelope(
     assert response["Content-Type"].startswith("application/json")
     body = json.loads(response.content)
     assert list(body) == ["error"]
-    error = body["error"]
+    error: dict[str, Any] = body["error"]
     assert error["code"] == code, error
     assert isinstance(error["message"], str)
     assert error["message"]

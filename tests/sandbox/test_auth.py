@@ -171,7 +171,7 @@ def expired_payload(user: Any) -> dict[str, Any]:
         pytest.param(
             lambda p: jwt.encode(p, "another-key-0123456789abcdef0123456789"), id="wrong-key"
         ),
-        pytest.param(lambda p: jwt.encode(p, None, algorithm="none"), id="alg-none"),
+        pytest.param(lambda p: jwt.encode(p, "", algorithm="none"), id="alg-none"),
         pytest.param(
             lambda p: jwt.encode(p, settings.SECRET_KEY, algorithm="HS512"),
             id="other-alg",

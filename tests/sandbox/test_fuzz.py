@@ -83,8 +83,10 @@ def unthrottled(settings: Any) -> None:
 )
 @given(body=BODIES)
 def test_any_body_is_answered_without_a_500(as_demo, demo, unthrottled, method, template, body):
+    segment = Segment.objects.filter(owner=demo).first()
+    assert segment is not None
     url = template.format(
-        segment=Segment.objects.filter(owner=demo).first().pk,
+        segment=segment.pk,
         draft=Campaign.objects.get(name="Spring sale").pk,
         scheduled=Campaign.objects.get(name="Welcome series").pk,
         connection=Connection.objects.get(owner=demo, platform="chirp").pk,

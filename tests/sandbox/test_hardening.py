@@ -231,6 +231,7 @@ def test_a_chunked_body_is_refused_not_dropped(as_demo, demo):
 )
 def test_options_describe_the_body_of_the_action(as_demo, demo, url, fields):
     connection = Connection.objects.filter(owner=demo).first()
+    assert connection is not None
     response = as_demo.options(url.format(id=connection.pk))
     assert response.status_code == 200
     post = response.json()["actions"]["POST"]
