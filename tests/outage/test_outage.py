@@ -33,7 +33,7 @@ from tests.outage.load import Load, quantile
 pytestmark = pytest.mark.slow
 
 WORKERS = 2
-SOCKET_TIMEOUT = 0.25  # sandbox.settings: SOCKET_CONNECT_TIMEOUT and SOCKET_TIMEOUT
+SOCKET_TIMEOUT = 0.25  # the store timeout these sandboxes run with (THROTTLE_STORE_TIMEOUT)
 BREAKER_COOLDOWN = 5.0  # apierrors' default
 RATES = "user=1000000/hour,anon=1000000/hour,token=5/hour"
 WARNING = "Rate-limit store 'default' is unavailable"
@@ -60,7 +60,12 @@ def serve(
 ) -> Iterator[tuple[SandboxServer, dict[str, str]]]:
     directory, database, token = template
     # Only environment variables: no key names one of start_sandbox's own parameters.
-    environment: dict[str, Any] = {"SANDBOX_THROTTLE_RATES": RATES, **env}
+    # The library's default store timeout: these tests measure what an outage costs with it.
+    environment: dict[str, Any] = {
+        "SANDBOX_THROTTLE_RATES": RATES,
+        "SANDBOX_THROTTLE_STORE_TIMEOUT": str(SOCKET_TIMEOUT),
+        **env,
+    }
     server = start_sandbox(
         directory,
         database,
