@@ -61,6 +61,24 @@ EXPIRED_TOKEN_CHALLENGE = (
 )
 
 
+def validate(
+    raw_token: bytes | str, token_classes: Iterable[type[Token]]
+) -> tuple[Token | None, list[type[Token]]]:
+    """The token of the first class that accepts ``raw_token``, and the classes before it
+    that refused it as expired (all the expired ones when none accepts it)."""
+    expired: list[type[Token]] = []
+    for token_class in token_classes:
+        try:
+            return token_class(raw_token), expired  # type: ignore[arg-type]
+        except ExpiredTokenError:
+            expired.append(token_class)
+        except TOKEN_FAILURES:
+            # A signed token can still carry claims simplejwt cannot read: an ``exp`` of
+            # 10**400 overflows its datetime conversion.
+            continue
+    return None, expired
+
+
 def expired_only(raw_token: bytes | str, token_classes: Iterable[type[Token]]) -> bool:
     """Whether ``raw_token`` is a token of one of ``token_classes`` that has only expired.
 
@@ -68,17 +86,8 @@ def expired_only(raw_token: bytes | str, token_classes: Iterable[type[Token]]) -
     decoded again with the signature, algorithm, audience and issuer checked and the
     expiry not, and the class's ``verify()`` runs as of one second before ``exp``.
     """
-    for token_class in token_classes:
-        try:
-            token_class(raw_token)  # type: ignore[arg-type]
-        except ExpiredTokenError:
-            if _valid_apart_from_expiry(raw_token, token_class):
-                return True
-        except TokenError:
-            continue
-        else:
-            return False
-    return False
+    _token, expired = validate(raw_token, token_classes)
+    return any(_valid_apart_from_expiry(raw_token, token_class) for token_class in expired)
 
 
 def _valid_apart_from_expiry(raw_token: bytes | str, token_class: type[Token]) -> bool:
@@ -185,16 +194,9 @@ class JWTAuthentication(authentication.JWTAuthentication):
             raise invalid_token(self.invalid_message) from None
 
     def get_validated_token(self, raw_token: bytes) -> Token:
-        expired: list[type[Token]] = []
-        for token_class in self.token_classes():
-            try:
-                return token_class(raw_token)  # type: ignore[arg-type]
-            except ExpiredTokenError:
-                expired.append(token_class)
-            except TOKEN_FAILURES:
-                # A signed token can still carry claims simplejwt cannot read: an ``exp`` of
-                # 10**400 overflows its datetime conversion.
-                continue
+        token, expired = validate(raw_token, self.token_classes())
+        if token is not None:
+            return token
         if any(
             _valid_apart_from_expiry(raw_token, token_class)
             and user_may_authenticate(raw_token, token_class)
