@@ -14,7 +14,8 @@ that any policy denies writes nothing, so it consumes no policy's quota. The tes
 two forms side by side on the same request sequences.
 
 To add an algorithm, subclass ``Algorithm``, write its ``.lua`` beside this module with the
-same arguments and result, and add an instance to ``ALGORITHMS``.
+same arguments and result, and add an instance to ``ALGORITHMS``. ``clock.lua`` goes before
+every script: it sets ``now`` and ``slack`` from ``ARGV[1]``.
 """
 
 from __future__ import annotations
@@ -51,7 +52,8 @@ class Algorithm:
 
     @cached_property
     def source(self) -> str:
-        return Path(__file__).with_name(f"{self.name}.lua").read_text(encoding="utf-8")
+        """The script: ``clock.lua`` (the clock every script starts with), then its own."""
+        return _lua("clock") + _lua(self.name)
 
     def params(self, rate: Rate, burst: int | None) -> tuple[int, int]:
         raise NotImplementedError
@@ -69,6 +71,10 @@ class Algorithm:
         """``own_clock``: ``now`` is the store's own clock (not a caller's), as the scripts
         are told by an empty ``now``; an algorithm may then store its state differently."""
         raise NotImplementedError
+
+
+def _lua(name: str) -> str:
+    return Path(__file__).with_name(f"{name}.lua").read_text(encoding="utf-8")
 
 
 def _text(state: State) -> str | None:
