@@ -44,7 +44,7 @@ from apierrors.ratelimit.base import Plan, Result, Store, StoreUnavailable
 from apierrors.ratelimit.breaker import CircuitBreaker
 from apierrors.ratelimit.config import current
 from apierrors.ratelimit.redis import LuaScript
-from apierrors.ratelimit.uri import redact
+from apierrors.ratelimit.uri import redact, split_host_port
 
 DEFAULT_PORT = 6379
 REFRESH_INTERVAL = 1.0
@@ -248,13 +248,7 @@ def _option(name: str, value: str, uri: str) -> dict[str, Any]:
 
 
 def _host_port(text: str, uri: str) -> tuple[str, int]:
-    if text.startswith("["):  # [IPv6]:port
-        host, _, tail = text[1:].partition("]")
-        port = tail[1:] if tail.startswith(":") else ""
-    else:
-        host, colon, port = text.rpartition(":")
-        if not colon:
-            host, port = text, ""
+    host, port = split_host_port(text)
     if not host:
         raise ValueError(f"{redact(uri)}: a cluster node without a host: {text!r}")
     if port and not port.isdigit():

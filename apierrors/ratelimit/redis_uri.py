@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from apierrors.ratelimit.redis import Connections, RedisScriptStore
-from apierrors.ratelimit.uri import redact
+from apierrors.ratelimit.uri import redact, split_host_port
 
 SENTINEL_PORT = 26379
 
@@ -94,13 +94,7 @@ def parse_sentinel_uri(uri: str) -> tuple[list[tuple[str, int]], str, dict[str, 
 
 
 def _host_port(text: str) -> tuple[str, int]:
-    if text.startswith("["):  # [IPv6]:port
-        host, _, tail = text[1:].partition("]")
-        port = tail[1:] if tail.startswith(":") else ""
-    else:
-        host, colon, port = text.rpartition(":")
-        if not colon:
-            host, port = text, ""
+    host, port = split_host_port(text)
     if not host:
         raise ValueError(f"a sentinel without a host: {text!r}")
     if port and not port.isdigit():

@@ -42,3 +42,12 @@ def scrub(text: str, uri: str) -> str:
     secret = password(uri)
     text = text.replace(uri, redact(uri))
     return text.replace(secret, "***") if secret else text
+
+
+def split_host_port(text: str) -> tuple[str, str]:
+    """``host:port``, ``host`` or ``[IPv6]:port`` as ``(host, port)``; either may be empty."""
+    if text.startswith("["):  # [IPv6]:port
+        host, _, tail = text[1:].partition("]")
+        return host, tail[1:] if tail.startswith(":") else ""
+    host, colon, port = text.rpartition(":")
+    return (host, port) if colon else (text, "")
