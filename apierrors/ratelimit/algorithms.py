@@ -31,6 +31,10 @@ from apierrors.ratelimit.rates import Rate
 State = str | bytes | None
 Write = tuple[str, int]
 """A key's new state and its time-to-live in milliseconds."""
+Params = Sequence[tuple[int, int]]
+"""Each policy's two integers (``Algorithm.params``)."""
+Outcome = tuple[list[int], list[Write] | None]
+"""The flat result, and the writes when the request is allowed (else ``None``)."""
 
 HEAD = 2
 """Integers before the first policy's: ``allowed``, ``now``."""
@@ -62,12 +66,8 @@ class Algorithm:
         return rate.limit
 
     def decide(
-        self,
-        states: Sequence[State],
-        now: int,
-        params: Sequence[tuple[int, int]],
-        own_clock: bool = False,
-    ) -> tuple[list[int], list[Write] | None]:
+        self, states: Sequence[State], now: int, params: Params, own_clock: bool = False
+    ) -> Outcome:
         """``own_clock``: ``now`` is the store's own clock (not a caller's), as the scripts
         are told by an empty ``now``; an algorithm may then store its state differently."""
         raise NotImplementedError
@@ -104,12 +104,8 @@ class FixedWindow(Algorithm):
         return rate.limit, rate.period_us
 
     def decide(
-        self,
-        states: Sequence[State],
-        now: int,
-        params: Sequence[tuple[int, int]],
-        own_clock: bool = False,
-    ) -> tuple[list[int], list[Write] | None]:
+        self, states: Sequence[State], now: int, params: Params, own_clock: bool = False
+    ) -> Outcome:
         span = self.SPAN
         allowed = 1
         outcomes: list[list[int]] = []
@@ -169,12 +165,8 @@ class GCRA(Algorithm):
         return rate.limit if burst is None else burst
 
     def decide(
-        self,
-        states: Sequence[State],
-        now: int,
-        params: Sequence[tuple[int, int]],
-        own_clock: bool = False,
-    ) -> tuple[list[int], list[Write] | None]:
+        self, states: Sequence[State], now: int, params: Params, own_clock: bool = False
+    ) -> Outcome:
         allowed = 1
         outcomes: list[list[int]] = []
         tats: list[int] = []
