@@ -44,7 +44,7 @@ from apierrors.ratelimit.base import Plan, Result, Store, StoreUnavailable
 from apierrors.ratelimit.breaker import CircuitBreaker
 from apierrors.ratelimit.config import current
 from apierrors.ratelimit.redis import LuaScript
-from apierrors.ratelimit.uri import redact, split_host_port
+from apierrors.ratelimit.uri import redact, split_credentials, split_host_port
 
 DEFAULT_PORT = 6379
 REFRESH_INTERVAL = 1.0
@@ -215,14 +215,7 @@ def parse_cluster_uri(uri: str) -> tuple[list[tuple[str, int]], dict[str, Any]]:
     netloc, _, path = rest.partition("/")
     if path.strip("/") not in ("", "0"):
         raise ValueError(f"{redact(uri)}: a cluster has only database 0")
-    options: dict[str, Any] = {}
-    userinfo, at, hosts = netloc.rpartition("@")
-    if at:
-        user, colon, secret = userinfo.partition(":")
-        if user:
-            options["username"] = unquote(user)
-        if colon and secret:
-            options["password"] = unquote(secret)
+    options, hosts = split_credentials(netloc)
     nodes = [_host_port(part, uri) for part in hosts.split(",") if part]
     if not nodes:
         raise ValueError(f"{redact(uri)}: name at least one cluster node, host:port")

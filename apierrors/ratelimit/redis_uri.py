@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from apierrors.ratelimit.redis import Connections, RedisScriptStore
-from apierrors.ratelimit.uri import redact, split_host_port
+from apierrors.ratelimit.uri import redact, split_credentials, split_host_port
 
 SENTINEL_PORT = 26379
 
@@ -72,14 +72,7 @@ def parse_sentinel_uri(uri: str) -> tuple[list[tuple[str, int]], str, dict[str, 
     raises ``ValueError`` (without the password) for one that does not parse."""
     rest = uri.split("://", 1)[1].split("?", 1)[0]
     netloc, _, path = rest.partition("/")
-    options: dict[str, Any] = {}
-    userinfo, at, hosts = netloc.rpartition("@")
-    if at:
-        user, colon, secret = userinfo.partition(":")
-        if user:
-            options["username"] = unquote(user)
-        if colon and secret:
-            options["password"] = unquote(secret)
+    options, hosts = split_credentials(netloc)
     sentinels = [_host_port(part) for part in hosts.split(",") if part]
     if not sentinels:
         raise ValueError(f"{redact(uri)}: name at least one sentinel, host:port")

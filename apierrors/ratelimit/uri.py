@@ -9,6 +9,8 @@ through ``redact``, which hides the password.
 from __future__ import annotations
 
 import re
+from typing import Any
+from urllib.parse import unquote
 
 _USERINFO = re.compile(r"^(?P<scheme>[^:/?#]+://)(?P<user>[^:@/]*)(?::(?P<password>[^@/]*))?@")
 
@@ -51,3 +53,17 @@ def split_host_port(text: str) -> tuple[str, str]:
         return host, tail[1:] if tail.startswith(":") else ""
     host, colon, port = text.rpartition(":")
     return (host, port) if colon else (text, "")
+
+
+def split_credentials(netloc: str) -> tuple[dict[str, Any], str]:
+    """``user:password@hosts`` as (``username``/``password`` options, ``hosts``), each part
+    of the credentials unquoted, and an empty one left out."""
+    options: dict[str, Any] = {}
+    userinfo, at, hosts = netloc.rpartition("@")
+    if at:
+        user, colon, secret = userinfo.partition(":")
+        if user:
+            options["username"] = unquote(user)
+        if colon and secret:
+            options["password"] = unquote(secret)
+    return options, hosts
