@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from apierrors.ratelimit.redis import Connections, RedisScriptStore
-from apierrors.ratelimit.uri import redact, split_credentials, split_host_port
+from apierrors.ratelimit.uri import host_port, redact, split_credentials
 
 SENTINEL_PORT = 26379
 
@@ -73,7 +73,10 @@ def parse_sentinel_uri(uri: str) -> tuple[list[tuple[str, int]], str, dict[str, 
     rest = uri.split("://", 1)[1].split("?", 1)[0]
     netloc, _, path = rest.partition("/")
     options, hosts = split_credentials(netloc)
-    sentinels = [_host_port(part) for part in hosts.split(",") if part]
+    no_host, bad_port = "a sentinel without a host", "a sentinel port must be a number"
+    sentinels = [
+        host_port(part, SENTINEL_PORT, no_host, bad_port) for part in hosts.split(",") if part
+    ]
     if not sentinels:
         raise ValueError(f"{redact(uri)}: name at least one sentinel, host:port")
     parts = [part for part in path.split("/") if part]
@@ -84,12 +87,3 @@ def parse_sentinel_uri(uri: str) -> tuple[list[tuple[str, int]], str, dict[str, 
             raise ValueError(f"{redact(uri)}: the database must be a number")
         options["db"] = int(parts[1])
     return sentinels, unquote(parts[0]), options
-
-
-def _host_port(text: str) -> tuple[str, int]:
-    host, port = split_host_port(text)
-    if not host:
-        raise ValueError(f"a sentinel without a host: {text!r}")
-    if port and not port.isdigit():
-        raise ValueError(f"a sentinel port must be a number: {text!r}")
-    return host, int(port) if port else SENTINEL_PORT

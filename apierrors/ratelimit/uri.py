@@ -46,13 +46,21 @@ def scrub(text: str, uri: str) -> str:
     return text.replace(secret, "***") if secret else text
 
 
-def split_host_port(text: str) -> tuple[str, str]:
-    """``host:port``, ``host`` or ``[IPv6]:port`` as ``(host, port)``; either may be empty."""
+def host_port(text: str, default: int, no_host: str, bad_port: str) -> tuple[str, int]:
+    """``host:port``, ``host`` (then ``default``) or ``[IPv6]:port`` as ``(host, port)``;
+    ``ValueError`` with ``no_host`` or ``bad_port`` (then the text) when it does not parse."""
     if text.startswith("["):  # [IPv6]:port
         host, _, tail = text[1:].partition("]")
-        return host, tail[1:] if tail.startswith(":") else ""
-    host, colon, port = text.rpartition(":")
-    return (host, port) if colon else (text, "")
+        port = tail[1:] if tail.startswith(":") else ""
+    else:
+        host, colon, port = text.rpartition(":")
+        if not colon:
+            host, port = text, ""
+    if not host:
+        raise ValueError(f"{no_host}: {text!r}")
+    if port and not port.isdigit():
+        raise ValueError(f"{bad_port}: {text!r}")
+    return host, int(port) if port else default
 
 
 def split_credentials(netloc: str) -> tuple[dict[str, Any], str]:
