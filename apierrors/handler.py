@@ -13,38 +13,31 @@ To change a step, subclass ``ExceptionHandler``, override the step and point
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any, cast
 
 from django.core.exceptions import (
-    BadRequest,
     ImproperlyConfigured,
-    ObjectDoesNotExist,
     RequestDataTooBig,
-    SuspiciousOperation,
 )
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.signals import got_request_exception
 from django.db import DatabaseError, DataError, connections, transaction
-from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.module_loading import import_string
-from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions as drf
-from rest_framework.fields import get_error_detail
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from apierrors import envelope, problem, signals
+from apierrors import conversion, envelope, problem, signals
 from apierrors import exceptions as errors
 from apierrors.codes import SERVER_ERROR
 from apierrors.codes import entry_for_status as entry_for_status  # re-exported
 from apierrors.conf import conf
-from apierrors.database import Conflict, classify
+from apierrors.conversion import CONCURRENT_RETRY_AFTER as CONCURRENT_RETRY_AFTER  # re-exported
+from apierrors.conversion import CSRF_FAILED as CSRF_FAILED  # re-exported
 from apierrors.database import is_unique_violation as is_unique_violation  # re-exported
 from apierrors.ratelimit.headers import RETRY_AFTER
 from apierrors.ratelimit.headers import retry_after_seconds as retry_after_seconds  # re-exported
@@ -55,24 +48,6 @@ logger = logging.getLogger("django.request")
 ENVELOPE_MARKER = "apierrors_envelope"
 # On the request: how many atomic blocks each connection had open when it began.
 ATOMIC_DEPTH_ATTR = "apierrors_atomic_depth"
-
-_PARSE_ERROR = _("The request body could not be parsed.")
-# DRF's MultiPartParser prefixes Django's messages, which quote the request's boundary.
-_MULTIPART_PREFIX = "Multipart form parse error"
-_UNSTORABLE = _("The request holds a value that cannot be stored.")
-_REFERENCE_CONFLICT = _("The request refers to a resource that does not exist or is still in use.")
-_CONCURRENT_CONFLICT = _("The request conflicted with a concurrent one. Please retry.")
-# A deadlock or serialization failure is over once the winning transaction commits: soon.
-CONCURRENT_RETRY_AFTER = 1
-CSRF_FAILED = _("CSRF verification failed. Send the CSRF cookie and token with the request.")
-
-
-def _is_default(cls: type[drf.APIException], message: str) -> bool:
-    """Whether ``message`` is ``cls``'s default sentence, whatever it quotes in its
-    ``{placeholder}``."""
-    head, _sep, rest = str(cls.default_detail).partition("{")
-    tail = rest.partition("}")[2]
-    return message.startswith(head) and message.endswith(tail) and len(message) >= len(head + tail)
 
 
 class ExceptionHandler:
@@ -225,57 +200,14 @@ class ExceptionHandler:
         return self.convert_django(exc)
 
     def convert_drf(self, exc: drf.APIException) -> errors.ApiError:
-        if isinstance(exc, drf.ValidationError):
-            return self.convert_validation(exc.detail, status=exc.status_code)
-        if isinstance(exc, drf.ParseError):
-            return errors.ValidationError(self.kept_message(exc) or _PARSE_ERROR, status=400)
-        if isinstance(exc, drf.Throttled):
-            return errors.RateLimitExceeded(
-                self.kept_message(exc), retry_after=retry_after_seconds(getattr(exc, "wait", None))
-            )
-        if isinstance(exc, drf.NotAuthenticated | drf.AuthenticationFailed):
-            auth_header = getattr(exc, "auth_header", None)
-            if not auth_header:
-                # DRF's own rule: without a challenge to send, refusing is a 403.
-                return errors.Forbidden(self.plain_message(exc))
-            return errors.Unauthorized(
-                self.plain_message(exc), headers={"WWW-Authenticate": str(auth_header)}
-            )
-        if isinstance(exc, drf.PermissionDenied) and str(exc.detail).startswith("CSRF Failed"):
-            # SessionAuthentication's message quotes Django's reason, which can quote the
-            # request's Origin or Referer header back.
-            return errors.Forbidden(CSRF_FAILED)
-        status = exc.status_code
-        error_class = errors.class_for_code(entry_for_status(status).code)
-        if status >= 500:
-            return error_class(status=status)
-        if isinstance(exc.detail, Mapping | list):
-            # A detail of fields (``APIException({"slug": ["taken"]})``) is answered like a
-            # validation error, with the code that stands for the exception's status.
-            return self.convert_validation(exc.detail, status=status)
-        wait = getattr(exc, "wait", None)
-        return error_class(
-            self.kept_message(exc),
-            status=status,
-            retry_after=None if wait is None else retry_after_seconds(wait),
-        )
+        return conversion.drf_error(self, exc)
 
     def kept_message(self, exc: drf.APIException) -> str | None:
         """The exception's message, unless it is DRF's default sentence that quotes the
         request (``Method "BREW" not allowed.``) or names nothing a client can use (DRF's
         ``Request was throttled.``, which the contract's 429 sentence replaces); ``None``
         means the catalogue's sentence."""
-        message = self.plain_message(exc)
-        if message is None:
-            return None
-        for quoting in self.request_quoting_types:
-            if isinstance(exc, quoting) and _is_default(quoting, message):
-                return None
-        if isinstance(exc, drf.Throttled) and message.startswith(str(drf.Throttled.default_detail)):
-            return None
-        if isinstance(exc, drf.ParseError) and message.startswith(_MULTIPART_PREFIX):
-            return None  # Django's multipart messages quote the boundary and Content-Type
-        return message
+        return conversion.kept_message(self, exc)
 
     def error_for_status(self, status: int) -> errors.ApiError:
         """The error of a response with ``status`` that carries no code (a Django error page
@@ -283,25 +215,7 @@ class ExceptionHandler:
         return errors.class_for_code(entry_for_status(status).code)(status=status)
 
     def convert_django(self, exc: BaseException) -> errors.ApiError:
-        if isinstance(exc, Http404 | ObjectDoesNotExist):
-            return errors.ResourceNotFound()
-        if isinstance(exc, DjangoPermissionDenied):
-            return errors.Forbidden()
-        if isinstance(exc, DjangoValidationError):
-            return self.convert_validation(get_error_detail(exc))
-        if isinstance(exc, ProtectedError | RestrictedError):
-            return errors.ResourceConflict()
-        if isinstance(exc, DatabaseError):
-            return self.convert_database(exc)
-        if isinstance(exc, SuspiciousOperation):
-            # Django logs these to django.security.* when it handles them; here it does not.
-            logging.getLogger(f"django.security.{exc.__class__.__name__}").error(
-                "%s", exc.__class__.__name__
-            )
-            return self.convert_bad_request(exc)
-        if isinstance(exc, BadRequest):
-            return self.convert_bad_request(exc)
-        return errors.ServerError()
+        return conversion.django_error(self, exc)
 
     def convert_database(self, exc: DatabaseError) -> errors.ApiError:
         """Database errors a client can cause are its answer, never a 500 (``database``).
@@ -311,18 +225,7 @@ class ExceptionHandler:
         error left has rolled back already, and ``ATOMIC_REQUESTS`` is rolled back when the
         view returns (``__call__`` marks it).
         """
-        kind = classify(exc)
-        if kind is Conflict.UNIQUE:
-            return errors.DuplicateResource()
-        if kind is Conflict.FOREIGN_KEY:
-            return errors.ResourceConflict(_REFERENCE_CONFLICT)
-        if kind is Conflict.RETRYABLE:
-            return errors.ResourceConflict(_CONCURRENT_CONFLICT, retry_after=CONCURRENT_RETRY_AFTER)
-        if isinstance(exc, DataError):
-            # The database refused a value the request carried and nothing validated: a NUL
-            # byte in text on PostgreSQL, a number out of a column's range.
-            return errors.ValidationError(_UNSTORABLE, status=400)
-        return errors.ServerError()
+        return conversion.database_error(exc)
 
     def convert_bad_request(self, exc: BaseException | None) -> errors.ApiError:
         """400 for a request Django refuses (``BadRequest``, ``SuspiciousOperation``), 413
@@ -339,17 +242,7 @@ class ExceptionHandler:
         ``ValidationError`` subclass with ``status_code = 409``, another package's
         exception with a dict detail): it is kept, with the code of that status.
         """
-        code, message, details = envelope.validation(detail)
-        error_class = errors.find_class(code)
-        own_status = status not in (None, drf.ValidationError.status_code)
-        if own_status and (error_class is None or int(error_class.status_code) != status):
-            entry = entry_for_status(int(status or 0))
-            if len(details) != 1:
-                message = str(entry.message)
-            return errors.class_for_code(entry.code)(message, details=details, status=status)
-        if error_class is None:  # a FIELD_CODES value that no class declares
-            return errors.ValidationError(message, details=details, code=code)
-        return error_class(message, details=details)
+        return conversion.validation_error(detail, status)
 
     @staticmethod
     def plain_message(exc: drf.APIException) -> str | None:

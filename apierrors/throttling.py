@@ -19,20 +19,19 @@ response of a throttled view carries ``X-RateLimit-Limit/Remaining/Reset``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from functools import wraps
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from asgiref.sync import iscoroutinefunction, sync_to_async
-from django.core.cache import InvalidCacheBackendError, caches
+from asgiref.sync import sync_to_async
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.connection import ConnectionProxy
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
 from apierrors import signals
+from apierrors.athrottle import _sync_override, athrottle
 from apierrors.exceptions import ServiceUnavailable
 from apierrors.ratelimit import get_store, headers
+from apierrors.ratelimit.aliases import cache_alias_of
 from apierrors.ratelimit.base import (
     Decision,
     Plan,
@@ -50,7 +49,7 @@ from apierrors.ratelimit.rates import parse_rate as parse_rate_text
 
 if TYPE_CHECKING:
     from django.core.cache.backends.base import BaseCache
-    from django.http import HttpRequest, HttpResponseBase
+    from django.http import HttpRequest
     from rest_framework.request import Request
     from rest_framework.views import APIView
 
@@ -62,9 +61,11 @@ __all__ = [
     "ScopedRateLimitThrottle",
     "UserRateLimitThrottle",
     "athrottle",
+    "cache_alias_of",
 ]
-# CHECKED_ATTR and RATE_LIMIT_HEADERS_ATTR are re-exported for code that imported them from
-# here; their home is apierrors.ratelimit.headers.
+# Re-exported for code that imported them from here: CHECKED_ATTR and
+# RATE_LIMIT_HEADERS_ATTR (their home is apierrors.ratelimit.headers), athrottle (in
+# apierrors.athrottle) and cache_alias_of (in apierrors.ratelimit.aliases).
 
 logger = logging.getLogger("apierrors.throttling")
 
@@ -76,36 +77,6 @@ class _SettingsRates:
     def __get__(self, instance: object, owner: type | None = None) -> Mapping[str, Any]:
         rates: Mapping[str, Any] = api_settings.DEFAULT_THROTTLE_RATES
         return rates
-
-
-# id(cache object) -> (the object, its alias in CACHES); the object is kept so the id stays its.
-_cache_aliases: dict[int, tuple[object, str]] = {}
-
-
-def cache_alias_of(cache: object) -> str | None:
-    """The alias in ``CACHES`` of a cache object (``caches["x"]``, or ``django.core.cache.cache``).
-
-    ``caches[alias]`` gives each thread its own object, so an object is recognised in the
-    thread that made it; throttle classes that set ``cache`` are looked up when they are
-    defined, in that thread, and remembered. ``None`` when no alias gives the object.
-    """
-    known = _cache_aliases.get(id(cache))
-    if known is not None and known[0] is cache:
-        return known[1]
-    found: str | None = None
-    if isinstance(cache, ConnectionProxy):
-        found = str(cache._alias)
-    else:
-        for alias in caches:
-            try:
-                if caches[alias] is cache:
-                    found = alias
-                    break
-            except (InvalidCacheBackendError, ImportError):
-                continue
-    if found is not None:
-        _cache_aliases[id(cache)] = (cache, found)
-    return found
 
 
 class RateLimitThrottle(BaseThrottle):
@@ -453,62 +424,3 @@ class ScopedRateLimitThrottle(RateLimitThrottle):
             self.plan = self.result = self.decision = None
             return True
         return await super().aallow_request(request, view)
-
-
-_sync_overrides: dict[type, bool] = {}
-
-
-def _sync_override(klass: type) -> bool:
-    """Whether ``klass`` overrides ``allow_request`` below its last ``aallow_request``."""
-    known = _sync_overrides.get(klass)
-    if known is None:
-        mro = klass.__mro__
-        sync_owner = next(base for base in mro if "allow_request" in base.__dict__)
-        async_owner = next(base for base in mro if "aallow_request" in base.__dict__)
-        known = _sync_overrides[klass] = mro.index(sync_owner) < mro.index(async_owner)
-    return known
-
-
-def athrottle(
-    *classes: type[RateLimitThrottle],
-) -> Callable[[Callable[..., Awaitable[HttpResponseBase]]], Callable[..., Awaitable[Any]]]:
-    """Throttle a Django ``async def`` view (outside DRF) with these throttle classes.
-
-    ``@athrottle(UserRateLimitThrottle)`` resolves ``request.user`` (``request.auser()``),
-    awaits every throttle's ``aallow_request`` as DRF runs every throttle, and answers a
-    refusal with the 429 envelope (``Retry-After``: the longest wait), and a store outage
-    with ``FAIL_OPEN`` off with the 503 one, without calling the view.
-    ``APIErrorsMiddleware`` adds the rate-limit headers, as for DRF views.
-    """
-
-    def decorate(
-        view: Callable[..., Awaitable[HttpResponseBase]],
-    ) -> Callable[..., Awaitable[Any]]:
-        if not iscoroutinefunction(view):
-            raise TypeError(f"athrottle decorates async def views; {view!r} is not one.")
-
-        @wraps(view)
-        async def throttled(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-            auser = getattr(request, "auser", None)
-            if auser is not None:
-                request.user = await auser()
-            from rest_framework.exceptions import APIException, Throttled
-
-            from apierrors.handler import get_handler
-
-            waits = []
-            try:
-                for klass in classes:
-                    throttle = klass()
-                    if not await throttle.aallow_request(request, view):
-                        waits.append(throttle.wait())
-            except APIException as exc:  # the store is down and FAIL_OPEN is off: 503
-                return get_handler().django_response(exc, request)
-            if waits:
-                wait = max((one for one in waits if one is not None), default=None)
-                return get_handler().django_response(Throttled(wait), request)
-            return await view(request, *args, **kwargs)
-
-        return throttled
-
-    return decorate

@@ -14,7 +14,8 @@ that any policy denies writes nothing, so it consumes no policy's quota. The tes
 two forms side by side on the same request sequences.
 
 To add an algorithm, subclass ``Algorithm``, write its ``.lua`` beside this module with the
-same arguments and result, and add an instance to ``ALGORITHMS``.
+same arguments and result, and add an instance to ``ALGORITHMS``. ``clock.lua`` goes before
+every script: it sets ``now`` and ``slack`` from ``ARGV[1]``.
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ from apierrors.ratelimit.rates import Rate
 State = str | bytes | None
 Write = tuple[str, int]
 """A key's new state and its time-to-live in milliseconds."""
+Params = Sequence[tuple[int, int]]
+"""Each policy's two integers (``Algorithm.params``)."""
+Outcome = tuple[list[int], list[Write] | None]
+"""The flat result, and the writes when the request is allowed (else ``None``)."""
 
 HEAD = 2
 """Integers before the first policy's: ``allowed``, ``now``."""
@@ -51,7 +56,8 @@ class Algorithm:
 
     @cached_property
     def source(self) -> str:
-        return Path(__file__).with_name(f"{self.name}.lua").read_text(encoding="utf-8")
+        """The script: ``clock.lua`` (the clock every script starts with), then its own."""
+        return _lua("clock") + _lua(self.name)
 
     def params(self, rate: Rate, burst: int | None) -> tuple[int, int]:
         raise NotImplementedError
@@ -60,15 +66,15 @@ class Algorithm:
         return rate.limit
 
     def decide(
-        self,
-        states: Sequence[State],
-        now: int,
-        params: Sequence[tuple[int, int]],
-        own_clock: bool = False,
-    ) -> tuple[list[int], list[Write] | None]:
+        self, states: Sequence[State], now: int, params: Params, own_clock: bool = False
+    ) -> Outcome:
         """``own_clock``: ``now`` is the store's own clock (not a caller's), as the scripts
         are told by an empty ``now``; an algorithm may then store its state differently."""
         raise NotImplementedError
+
+
+def _lua(name: str) -> str:
+    return Path(__file__).with_name(f"{name}.lua").read_text(encoding="utf-8")
 
 
 def _text(state: State) -> str | None:
@@ -98,12 +104,8 @@ class FixedWindow(Algorithm):
         return rate.limit, rate.period_us
 
     def decide(
-        self,
-        states: Sequence[State],
-        now: int,
-        params: Sequence[tuple[int, int]],
-        own_clock: bool = False,
-    ) -> tuple[list[int], list[Write] | None]:
+        self, states: Sequence[State], now: int, params: Params, own_clock: bool = False
+    ) -> Outcome:
         span = self.SPAN
         allowed = 1
         outcomes: list[list[int]] = []
@@ -163,12 +165,8 @@ class GCRA(Algorithm):
         return rate.limit if burst is None else burst
 
     def decide(
-        self,
-        states: Sequence[State],
-        now: int,
-        params: Sequence[tuple[int, int]],
-        own_clock: bool = False,
-    ) -> tuple[list[int], list[Write] | None]:
+        self, states: Sequence[State], now: int, params: Params, own_clock: bool = False
+    ) -> Outcome:
         allowed = 1
         outcomes: list[list[int]] = []
         tats: list[int] = []

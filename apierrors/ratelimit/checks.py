@@ -199,7 +199,7 @@ def check_throttle_rates(**kwargs: Any) -> CheckResult:
 
 def _cache_alias(cls: type) -> str | None:
     """The cache a throttle class names: its ``cache`` object's alias, else ``cache_alias``."""
-    from apierrors.throttling import cache_alias_of
+    from apierrors.ratelimit.aliases import cache_alias_of
 
     cache = getattr(cls, "cache", None)
     if cache is not None:

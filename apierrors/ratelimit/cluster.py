@@ -44,7 +44,7 @@ from apierrors.ratelimit.base import Plan, Result, Store, StoreUnavailable
 from apierrors.ratelimit.breaker import CircuitBreaker
 from apierrors.ratelimit.config import current
 from apierrors.ratelimit.redis import LuaScript
-from apierrors.ratelimit.uri import redact
+from apierrors.ratelimit.uri import host_port, redact, split_credentials
 
 DEFAULT_PORT = 6379
 REFRESH_INTERVAL = 1.0
@@ -215,15 +215,10 @@ def parse_cluster_uri(uri: str) -> tuple[list[tuple[str, int]], dict[str, Any]]:
     netloc, _, path = rest.partition("/")
     if path.strip("/") not in ("", "0"):
         raise ValueError(f"{redact(uri)}: a cluster has only database 0")
-    options: dict[str, Any] = {}
-    userinfo, at, hosts = netloc.rpartition("@")
-    if at:
-        user, colon, secret = userinfo.partition(":")
-        if user:
-            options["username"] = unquote(user)
-        if colon and secret:
-            options["password"] = unquote(secret)
-    nodes = [_host_port(part, uri) for part in hosts.split(",") if part]
+    options, hosts = split_credentials(netloc)
+    no_host = f"{redact(uri)}: a cluster node without a host"
+    bad_port = f"{redact(uri)}: a node's port must be a number"
+    nodes = [host_port(part, DEFAULT_PORT, no_host, bad_port) for part in hosts.split(",") if part]
     if not nodes:
         raise ValueError(f"{redact(uri)}: name at least one cluster node, host:port")
     for name, value in parse_qsl(query):
@@ -245,21 +240,6 @@ def _option(name: str, value: str, uri: str) -> dict[str, Any]:
         return {name: parser(value)}
     except (TypeError, ValueError):
         raise ValueError(f"{redact(uri)}: invalid value for the option {name!r}") from None
-
-
-def _host_port(text: str, uri: str) -> tuple[str, int]:
-    if text.startswith("["):  # [IPv6]:port
-        host, _, tail = text[1:].partition("]")
-        port = tail[1:] if tail.startswith(":") else ""
-    else:
-        host, colon, port = text.rpartition(":")
-        if not colon:
-            host, port = text, ""
-    if not host:
-        raise ValueError(f"{redact(uri)}: a cluster node without a host: {text!r}")
-    if port and not port.isdigit():
-        raise ValueError(f"{redact(uri)}: a node's port must be a number: {text!r}")
-    return host, int(port) if port else DEFAULT_PORT
 
 
 def cluster_uri_for_cache(alias: str) -> str:

@@ -23,14 +23,7 @@
 -- Returns {allowed, now, remaining_1, reset_1, wait_1, remaining_2, ...}: remaining after
 -- this request, the end of the window (microseconds) and how long a denying policy wants
 -- the client to wait (0 for a policy that allows).
-local now = tonumber(ARGV[1])
--- Keys written at a caller's time live a minute longer (CLOCK_SLACK_MS in base.py).
-local slack = 60000
-if not now then
-  local t = redis.call("TIME")
-  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-  slack = 0
-end
+-- `now` and `slack` come from clock.lua, which the loader puts before this script.
 local span = 4294967296
 local step = 1
 if slack == 0 then

@@ -18,14 +18,7 @@
 -- Returns {allowed, now, remaining_1, reset_1, wait_1, remaining_2, ...}: requests still
 -- admissible now, when the burst is whole again (the TAT, microseconds) and how long a
 -- denying policy wants the client to wait (0 for a policy that allows).
-local now = tonumber(ARGV[1])
--- Keys written at a caller's time live a minute longer (CLOCK_SLACK_MS in base.py).
-local slack = 60000
-if not now then
-  local t = redis.call("TIME")
-  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-  slack = 0
-end
+-- `now` and `slack` come from clock.lua, which the loader puts before this script.
 local out = {1, now}
 local tats = {}
 -- Whether the keys can hold the TAT relative to their expiry (PEXPIRETIME is Redis 7's).

@@ -99,7 +99,7 @@ def drf_only_attributes(cls: type) -> dict[str, set[str]]:
 
 def check_drf_idioms(**kwargs: Any) -> CheckResult:
     """DRF throttle idioms apierrors cannot honour fail here, at start-up."""
-    from apierrors.throttling import cache_alias_of
+    from apierrors.ratelimit.aliases import cache_alias_of
 
     messages: CheckResult = []
     for cls in dict.fromkeys(cls for cls, _view in throttles_in_use()):

@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from apierrors.ratelimit.redis import Connections, RedisScriptStore
-from apierrors.ratelimit.uri import redact
+from apierrors.ratelimit.uri import host_port, redact, split_credentials
 
 SENTINEL_PORT = 26379
 
@@ -72,15 +72,11 @@ def parse_sentinel_uri(uri: str) -> tuple[list[tuple[str, int]], str, dict[str, 
     raises ``ValueError`` (without the password) for one that does not parse."""
     rest = uri.split("://", 1)[1].split("?", 1)[0]
     netloc, _, path = rest.partition("/")
-    options: dict[str, Any] = {}
-    userinfo, at, hosts = netloc.rpartition("@")
-    if at:
-        user, colon, secret = userinfo.partition(":")
-        if user:
-            options["username"] = unquote(user)
-        if colon and secret:
-            options["password"] = unquote(secret)
-    sentinels = [_host_port(part) for part in hosts.split(",") if part]
+    options, hosts = split_credentials(netloc)
+    no_host, bad_port = "a sentinel without a host", "a sentinel port must be a number"
+    sentinels = [
+        host_port(part, SENTINEL_PORT, no_host, bad_port) for part in hosts.split(",") if part
+    ]
     if not sentinels:
         raise ValueError(f"{redact(uri)}: name at least one sentinel, host:port")
     parts = [part for part in path.split("/") if part]
@@ -91,18 +87,3 @@ def parse_sentinel_uri(uri: str) -> tuple[list[tuple[str, int]], str, dict[str, 
             raise ValueError(f"{redact(uri)}: the database must be a number")
         options["db"] = int(parts[1])
     return sentinels, unquote(parts[0]), options
-
-
-def _host_port(text: str) -> tuple[str, int]:
-    if text.startswith("["):  # [IPv6]:port
-        host, _, tail = text[1:].partition("]")
-        port = tail[1:] if tail.startswith(":") else ""
-    else:
-        host, colon, port = text.rpartition(":")
-        if not colon:
-            host, port = text, ""
-    if not host:
-        raise ValueError(f"a sentinel without a host: {text!r}")
-    if port and not port.isdigit():
-        raise ValueError(f"a sentinel port must be a number: {text!r}")
-    return host, int(port) if port else SENTINEL_PORT

@@ -9,6 +9,8 @@ through ``redact``, which hides the password.
 from __future__ import annotations
 
 import re
+from typing import Any
+from urllib.parse import unquote
 
 _USERINFO = re.compile(r"^(?P<scheme>[^:/?#]+://)(?P<user>[^:@/]*)(?::(?P<password>[^@/]*))?@")
 
@@ -42,3 +44,34 @@ def scrub(text: str, uri: str) -> str:
     secret = password(uri)
     text = text.replace(uri, redact(uri))
     return text.replace(secret, "***") if secret else text
+
+
+def host_port(text: str, default: int, no_host: str, bad_port: str) -> tuple[str, int]:
+    """``host:port``, ``host`` (then ``default``) or ``[IPv6]:port`` as ``(host, port)``;
+    ``ValueError`` with ``no_host`` or ``bad_port`` (then the text) when it does not parse."""
+    if text.startswith("["):  # [IPv6]:port
+        host, _, tail = text[1:].partition("]")
+        port = tail[1:] if tail.startswith(":") else ""
+    else:
+        host, colon, port = text.rpartition(":")
+        if not colon:
+            host, port = text, ""
+    if not host:
+        raise ValueError(f"{no_host}: {text!r}")
+    if port and not port.isdigit():
+        raise ValueError(f"{bad_port}: {text!r}")
+    return host, int(port) if port else default
+
+
+def split_credentials(netloc: str) -> tuple[dict[str, Any], str]:
+    """``user:password@hosts`` as (``username``/``password`` options, ``hosts``), each part
+    of the credentials unquoted, and an empty one left out."""
+    options: dict[str, Any] = {}
+    userinfo, at, hosts = netloc.rpartition("@")
+    if at:
+        user, colon, secret = userinfo.partition(":")
+        if user:
+            options["username"] = unquote(user)
+        if colon and secret:
+            options["password"] = unquote(secret)
+    return options, hosts
