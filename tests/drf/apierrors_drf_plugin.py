@@ -96,6 +96,17 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             setattr(drf_throttling, drf_name, getattr(ours, our_name))
 
 
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    # DRF's tests reset throttling by clearing the cache before each test; the refusals a
+    # Redis store remembers in this process (REMEMBER_DENIALS) go with that state, as they
+    # would with a new process.
+    from apierrors.ratelimit import _stores
+
+    for store in list(_stores.values()):
+        if store.denied is not None:
+            store.denied.clear()
+
+
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     # A test fails if any of its phases (or subtests) fails.
     entry = OUTCOMES.setdefault(report.nodeid, {"outcome": "passed", "message": ""})

@@ -124,6 +124,9 @@ def run_drf_tests(
         PLUGIN,
         "-p",
         "no:cacheprovider",
+        # DRF's own order: the baseline and the lists of differences are read in it.
+        "-p",
+        "no:randomly",
         "-q",
         "--no-header",
         "--tb=line",
