@@ -42,6 +42,7 @@ from apierrors.ratelimit.base import (
     plan_for,
 )
 from apierrors.ratelimit.config import current
+from apierrors.ratelimit.drf import SettingsRates, cache_alias, rate_from_drf
 from apierrors.ratelimit.headers import CHECKED_ATTR, RATE_LIMIT_HEADERS_ATTR, retry_after_seconds
 from apierrors.ratelimit.identity import client_ident
 from apierrors.ratelimit.rates import MICROS
@@ -68,15 +69,6 @@ __all__ = [
 # apierrors.athrottle) and cache_alias_of (in apierrors.ratelimit.aliases).
 
 logger = logging.getLogger("apierrors.throttling")
-
-
-class _SettingsRates:
-    """``THROTTLE_RATES`` until a subclass declares its own: ``DEFAULT_THROTTLE_RATES``,
-    read on every access (DRF copies the setting at import, so overrides miss it: #6030)."""
-
-    def __get__(self, instance: object, owner: type | None = None) -> Mapping[str, Any]:
-        rates: Mapping[str, Any] = api_settings.DEFAULT_THROTTLE_RATES
-        return rates
 
 
 class RateLimitThrottle(BaseThrottle):
@@ -127,7 +119,7 @@ class RateLimitThrottle(BaseThrottle):
     if TYPE_CHECKING:
         THROTTLE_RATES: Mapping[str, Any]
     else:
-        THROTTLE_RATES = _SettingsRates()
+        THROTTLE_RATES = SettingsRates()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -182,24 +174,6 @@ class RateLimitThrottle(BaseThrottle):
         parsed = parse_rate_text(rate)
         return (parsed.limit, parsed.period)
 
-    def _own_rate(self, rate: str) -> str:
-        """``rate`` as an overridden ``parse_rate`` reads it, written as apierrors' rate."""
-        parsed = self.parse_rate(rate)
-        try:
-            count, seconds = parsed
-            valid = all(
-                isinstance(value, int) and not isinstance(value, bool) and value >= 1
-                for value in (count, seconds)
-            )
-        except (TypeError, ValueError):
-            valid = False
-        if not valid:
-            raise ImproperlyConfigured(
-                f"{type(self).__name__}.parse_rate({rate!r}) returned {parsed!r}; it must be "
-                "(num_requests, duration), a count >= 1 and whole seconds >= 1."
-            )
-        return f"{count}/{seconds}s"
-
     def get_plan(self) -> Plan | None:
         """The prepared policies of this throttle (``None`` when it has no rate)."""
         rate = self.get_rate()
@@ -207,7 +181,10 @@ class RateLimitThrottle(BaseThrottle):
             return None
         rates = (rate,) if isinstance(rate, str) else tuple(rate)
         if type(self).parse_rate is not RateLimitThrottle.parse_rate:
-            rates = tuple(self._own_rate(one) for one in rates)
+            rates = tuple(
+                rate_from_drf(self.parse_rate(one), f"{type(self).__name__}.parse_rate({one!r})")
+                for one in rates
+            )
         settings = current()
         return plan_for(rates, self.algorithm or settings.algorithm, self.burst, settings.prefix)
 
@@ -244,15 +221,6 @@ class RateLimitThrottle(BaseThrottle):
         """DRF's hook, called when the check refused the request; what it returns is what
         ``allow_request`` returns."""
         return False
-
-    def _alias_of_cache(self, cache: object) -> str:
-        alias = cache_alias_of(cache)
-        if alias is None:
-            raise ImproperlyConfigured(
-                f"{type(self).__name__}.cache is not a cache of CACHES; name one with "
-                "cache_alias (the system check apierrors.E109 reports this at start-up)."
-            )
-        return alias
 
     # Async views (adrf, Django ``async def`` views): the same steps around ``Store.acheck``.
 
@@ -291,7 +259,7 @@ class RateLimitThrottle(BaseThrottle):
             self.plan = self.result = self.decision = None
             return None
         if self.cache is not None:
-            self.cache_alias = self._alias_of_cache(self.cache)
+            self.cache_alias = cache_alias(self.cache, type(self).__name__)
         return plan, key, self.get_store()
 
     def _unavailable(

@@ -94,6 +94,7 @@ def _rates_name(cls: Any) -> str:
 def _rate_parser(cls: Any) -> Callable[[object], object] | None:
     """The throttle's own ``parse_rate`` (on an instance) when it overrides apierrors', else
     ``None``; a rate it cannot read raises."""
+    from apierrors.ratelimit.drf import rate_from_drf
     from apierrors.throttling import RateLimitThrottle
 
     if cls.parse_rate is RateLimitThrottle.parse_rate:
@@ -101,7 +102,7 @@ def _rate_parser(cls: Any) -> Callable[[object], object] | None:
     throttle = cls()
 
     def parse(rate: object) -> object:
-        return throttle._own_rate(rate)
+        return rate_from_drf(throttle.parse_rate(rate), f"{cls.__name__}.parse_rate({rate!r})")
 
     return parse
 
