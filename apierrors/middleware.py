@@ -88,15 +88,16 @@ class APIErrorsMiddleware:
             incoming = request.META.get(meta_key)
         request_id = accept_or_generate(incoming)
         request.request_id = request_id  # type: ignore[attr-defined]
-        # The handler rolls back only the atomic blocks the request opens itself.
-        setattr(
-            request,
-            ATOMIC_DEPTH_ATTR,
-            {
-                connection.alias: len(connection.atomic_blocks)
-                for connection in connections.all(initialized_only=True)
-            },
-        )
+        # The handler rolls back only the atomic blocks the request opens itself. Recorded
+        # only when some are open already (a test's transaction): a request that finds none
+        # pays for nothing more, and the handler reads no record as none.
+        opened = {
+            connection.alias: len(connection.atomic_blocks)
+            for connection in connections.all(initialized_only=True)
+            if connection.atomic_blocks
+        }
+        if opened:
+            setattr(request, ATOMIC_DEPTH_ATTR, opened)
         return current_request_id.set(request_id)
 
     def refuse_body(self, request: HttpRequest) -> HttpResponse | None:
