@@ -48,12 +48,9 @@ import itertools
 import json
 import os
 import platform
-import shutil
 import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -61,6 +58,9 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+# The same private redis-server as the throttle benchmark (re-exported for bench/memory.py).
+from bench.throttle import start_redis  # noqa: E402
 
 PREFIX = f"bench-peers-{os.getpid()}"
 RATES = ("10/second", "100/minute", "1000/hour", "10000/day")
@@ -77,32 +77,6 @@ class Case:
     contender: str
     rate: str | None
     run: Run
-
-
-def start_redis() -> tuple[str, subprocess.Popen[bytes]]:
-    """A private redis-server on a free port, without persistence."""
-    executable = shutil.which("redis-server")
-    if executable is None:
-        sys.exit("redis-server is not on PATH")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    workdir = tempfile.mkdtemp(prefix="bench-peers-")
-    process = subprocess.Popen(
-        [executable, "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
-        + ["--appendonly", "no", "--dir", workdir],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return f"redis://127.0.0.1:{port}/0", process
-        except OSError:
-            time.sleep(0.05)
-    process.terminate()
-    sys.exit("redis-server did not start")
 
 
 def configure(redis_url: str, prefix: str | None = PREFIX) -> None:
