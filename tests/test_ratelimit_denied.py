@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import multiprocessing
 
 import pytest
 import redis
@@ -17,6 +16,7 @@ from apierrors.ratelimit.denied import DeniedMemory
 from apierrors.ratelimit.headers import LIMIT, RATE_LIMIT_HEADERS_ATTR, REMAINING, RESET
 from apierrors.ratelimit.rates import MICROS
 from apierrors.throttling import UserRateLimitThrottle
+from tests.fixtures.processes import race
 
 pytest_plugins = ["tests.throttle_app.fixtures"]
 
@@ -160,7 +160,7 @@ def test_the_memory_answers_with_the_stores_headers(redis_store, redis_url):
     assert attempt()[0]  # the next window, from the store
 
 
-def _attempts(alias, plan, count, barrier, results, now):
+def _attempts(alias, plan, count, now, barrier, results):
     store = get_store(alias)
     barrier.wait(timeout=60)
     results.put(sum(store.check("shared", plan, now)[0] for _ in range(count)))
@@ -176,22 +176,5 @@ def test_many_processes_admit_exactly_the_limit_with_the_memory_on(redis_store, 
     # may end during the run, so that case runs at 100/day, still 1,600 attempts for 100.
     rate = "100/minute" if clock == "caller" else "100/day"
     plan = fresh_plan([rate], algorithm)
-    context = multiprocessing.get_context("fork")
-    barrier = context.Barrier(16)
-    results = context.Queue()
     now = T0 if clock == "caller" else None
-    processes = [
-        context.Process(target=_attempts, args=(redis_store, plan, 100, barrier, results, now))
-        for _ in range(16)
-    ]
-    for process in processes:
-        process.start()
-    try:
-        admitted = [results.get(timeout=120) for _ in processes]
-    finally:
-        for process in processes:
-            process.join(timeout=30)
-            if process.is_alive():
-                process.kill()
-    assert sum(admitted) == 100
-    assert all(process.exitcode == 0 for process in processes)
+    assert sum(race(_attempts, (redis_store, plan, 100, now), 16)) == 100

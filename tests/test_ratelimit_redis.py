@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import multiprocessing
 import shutil
 import socket
 import subprocess
@@ -20,6 +19,7 @@ from apierrors.ratelimit.base import StoreUnavailable
 from apierrors.ratelimit.breaker import CircuitBreaker, OutageLog
 from apierrors.ratelimit.rates import MICROS
 from apierrors.ratelimit.redis import RedisStore
+from tests.fixtures.processes import race
 from tests.fixtures.services import free_port, missing_service, start_redis
 from tests.throttle_app.helpers import redis_cache, use_cache
 
@@ -281,25 +281,8 @@ def _attempts(alias, plan, count, barrier, results):
 @pytest.mark.parametrize("algorithm", sorted(ALGORITHMS))
 def test_many_processes_admit_exactly_the_limit(redis_store, algorithm):
     """16 processes x 100 attempts on one 100-per-minute key admit exactly 100."""
-    context = multiprocessing.get_context("fork")
     plan = fresh_plan(["100/minute"], algorithm)
-    barrier = context.Barrier(16)
-    results = context.Queue()
-    processes = [
-        context.Process(target=_attempts, args=(redis_store, plan, 100, barrier, results))
-        for _ in range(16)
-    ]
-    for process in processes:
-        process.start()
-    try:
-        admitted = [results.get(timeout=120) for _ in processes]
-    finally:
-        for process in processes:
-            process.join(timeout=30)
-            if process.is_alive():
-                process.kill()
-    assert sum(admitted) == 100
-    assert all(process.exitcode == 0 for process in processes)
+    assert sum(race(_attempts, (redis_store, plan, 100), 16)) == 100
 
 
 def test_store_kind_follows_the_backend(redis_store, memory_store):

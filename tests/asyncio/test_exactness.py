@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import multiprocessing
 
 import pytest
 
 from apierrors.ratelimit import get_store, plan_for
 from apierrors.ratelimit.rates import MICROS
+from tests.fixtures.processes import race
 from tests.throttle_app.helpers import redis_cache, use_cache
 
 pytestmark = [pytest.mark.slow, pytest.mark.redis]
@@ -44,26 +44,10 @@ def _attempts(name, plan, now, barrier, results) -> None:
 
 
 def admitted(name: str, algorithm: str, now: int | None) -> int:
-    context = multiprocessing.get_context("fork")
     limit = LIMITS["server" if now is None else "injected"]
     plan = plan_for((limit,), algorithm, None, f"aexact{next(_prefixes)}")
-    barrier = context.Barrier(PROCESSES)
-    results = context.Queue()
-    processes = [
-        context.Process(target=_attempts, args=(name, plan, now, barrier, results))
-        for _ in range(PROCESSES)
-    ]
-    for process in processes:
-        process.start()
-    try:
-        counts = [results.get(timeout=120) for _ in processes]
-        assert all(isinstance(count, int) for count in counts), counts
-    finally:
-        for process in processes:
-            process.join(timeout=30)
-            if process.is_alive():
-                process.kill()
-    assert all(process.exitcode == 0 for process in processes)
+    counts = race(_attempts, (name, plan, now), PROCESSES)
+    assert all(isinstance(count, int) for count in counts), counts
     return sum(counts)
 
 

@@ -7,7 +7,6 @@ replica, whose reads go to the replica), on a ``redis://`` URI and on a
 from __future__ import annotations
 
 import itertools
-import multiprocessing
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -16,6 +15,7 @@ import redis
 from apierrors.ratelimit import get_store, plan_for
 from apierrors.ratelimit.algorithms import ALGORITHMS
 from apierrors.ratelimit.rates import MICROS
+from tests.fixtures.processes import race
 from tests.fixtures.services import RedisServer, start_redis
 from tests.test_ratelimit_redis import Sentinel
 from tests.throttle_app.helpers import use_cache
@@ -38,25 +38,8 @@ def _attempts(name, plan, now, barrier, results) -> None:
 
 def admitted(name: str, algorithm: str, now: int | None) -> int:
     """How many of PROCESSES x ATTEMPTS checks on one key the store ``name`` admits."""
-    context = multiprocessing.get_context("fork")
     plan = plan_for((LIMIT,), algorithm, None, f"exact{next(_prefixes)}")
-    barrier = context.Barrier(PROCESSES)
-    results = context.Queue()
-    processes = [
-        context.Process(target=_attempts, args=(name, plan, now, barrier, results))
-        for _ in range(PROCESSES)
-    ]
-    for process in processes:
-        process.start()
-    try:
-        counts = [results.get(timeout=120) for _ in processes]
-    finally:
-        for process in processes:
-            process.join(timeout=30)
-            if process.is_alive():
-                process.kill()
-    assert all(process.exitcode == 0 for process in processes)
-    return sum(counts)
+    return sum(race(_attempts, (name, plan, now), PROCESSES))
 
 
 @pytest.fixture
