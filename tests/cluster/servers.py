@@ -84,6 +84,19 @@ class Cluster:
             return {int(entry[2][1]): (int(entry[0]), int(entry[1])) for entry in slots}
         raise AssertionError("no cluster node answers")
 
+    def owner_of(self, slot: int) -> int:
+        """The port of the live master serving ``slot`` (after a resharding a master serves
+        several ranges, which ``masters`` does not list)."""
+        for node in self.alive():
+            try:
+                slots = self.client(node.port).execute_command("CLUSTER", "SLOTS")
+            except Exception:
+                continue
+            for entry in slots:
+                if int(entry[0]) <= slot <= int(entry[1]):
+                    return int(entry[2][1])
+        raise AssertionError(f"no live master serves slot {slot}")
+
     def alive(self) -> list[RedisServer]:
         return [n for n in self.nodes if n.process is not None and n.process.poll() is None]
 
