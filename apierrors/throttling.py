@@ -30,7 +30,7 @@ from rest_framework.throttling import BaseThrottle
 from apierrors import signals
 from apierrors.athrottle import _sync_override, athrottle
 from apierrors.exceptions import ServiceUnavailable
-from apierrors.ratelimit import get_store, headers
+from apierrors.ratelimit import batch, get_store, headers
 from apierrors.ratelimit.aliases import cache_alias_of
 from apierrors.ratelimit.base import (
     Decision,
@@ -200,6 +200,9 @@ class RateLimitThrottle(BaseThrottle):
 
     def allow_request(self, request: Request, view: APIView) -> bool:
         # The hot path of every request: each step is one call at most.
+        entry = batch.take(self, request, view)
+        if entry is not None:
+            return self._conclude_batched(request, entry)
         prepared = self._prepare_check(request, view)
         if prepared is None:
             return True
@@ -237,6 +240,9 @@ class RateLimitThrottle(BaseThrottle):
             allow = sync_to_async(self.allow_request, thread_sensitive=False)
             allowed: bool = await allow(request, view)  # type: ignore[arg-type]
             return allowed
+        entry = await batch.atake(self, request, view)
+        if entry is not None:
+            return self._conclude_batched(request, entry)
         prepared = self._prepare_check(request, view)
         if prepared is None:
             return True
@@ -261,6 +267,20 @@ class RateLimitThrottle(BaseThrottle):
         if self.cache is not None:
             self.cache_alias = cache_alias(self.cache, type(self).__name__)
         return plan, key, self.get_store()
+
+    def _conclude_batched(self, request: Any, entry: batch.Entry) -> bool:
+        """Go on from this throttle's part of the view's batch (``apierrors.ratelimit.batch``)
+        as from its own check: the state the batch's twin prepared, then the result."""
+        self.__dict__.update(entry.throttle.__dict__)
+        prepared, outcome = entry.prepared, entry.outcome
+        if prepared is None or outcome is None:
+            # No rate or no key, or not asked (another throttle's remembered refusal).
+            self.plan = self.result = self.decision = None
+            return True
+        plan, _, store = prepared
+        if isinstance(outcome, StoreUnavailable):
+            return self._unavailable(request, store, entry.started(), outcome)
+        return self._conclude_check(request, plan, outcome, store, entry.started())
 
     def _unavailable(
         self, request: Any, store: Store, started: float, exc: StoreUnavailable
@@ -376,19 +396,12 @@ class ScopedRateLimitThrottle(RateLimitThrottle):
 
     scope_attr = "throttle_scope"
 
-    def allow_request(self, request: Request, view: APIView) -> bool:
+    def _prepare_check(self, request: Any, view: Any) -> tuple[Plan, str, Store] | None:
         self.scope = getattr(view, self.scope_attr, None)
         if not self.scope:
             self.plan = self.result = self.decision = None
-            return True
-        return super().allow_request(request, view)
+            return None
+        return super()._prepare_check(request, view)
 
     def get_cache_key(self, request: Request, view: APIView) -> str | None:
         return self.cache_format % {"scope": self.scope, "ident": _user_or_ident(self, request)}
-
-    async def aallow_request(self, request: Request | HttpRequest, view: Any) -> bool:
-        self.scope = getattr(view, self.scope_attr, None)
-        if not self.scope:
-            self.plan = self.result = self.decision = None
-            return True
-        return await super().aallow_request(request, view)

@@ -172,12 +172,17 @@ def test_headers_merge_across_throttle_classes(api_client, settings, store, cloc
     assert rate_headers(response) == (2, 1, start + 1)  # burst 1 left, sustained 2 left
     response = api_client.get("/t/throttle/two/")
     assert rate_headers(response) == (2, 0, start + 1)
-    # Burst denies (wait 1 s); sustained, a separate class, still counts the request.
+    # Burst denies (wait 1 s); the view's throttles are checked all or none, so sustained,
+    # a separate class, does not count the refused request.
     response = api_client.get("/t/throttle/two/")
     assert_throttled(response, retry_after=1)
     assert rate_headers(response) == (2, 0, start + 1)
     clock.advance(1)
-    # Burst allows; sustained denies with the longest wait.
+    # Burst allows; sustained admits its third request, and is then the decisive one.
+    response = api_client.get("/t/throttle/two/")
+    assert response.status_code == 200
+    assert rate_headers(response) == (3, 0, start + 60)
+    # Sustained denies with the longest wait.
     response = api_client.get("/t/throttle/two/")
     assert_throttled(response, retry_after=59)
     assert rate_headers(response) == (3, 0, start + 60)

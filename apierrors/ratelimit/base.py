@@ -150,6 +150,48 @@ def plan_for(rates: tuple[str, ...], algorithm: str, burst: int | None, prefix: 
     return Plan(ALGORITHMS[algorithm], [parse_rate(rate) for rate in rates], burst, prefix)
 
 
+@lru_cache(maxsize=256)
+def combined_plan(plans: tuple[Plan, ...]) -> Plan:
+    """The plan of several throttles' plans of one algorithm, checked in one step.
+
+    Its policies are the parts' policies in order, each with its own key (the part's
+    ``keys(tag)``), so one script call checks every part and consumes one unit of each
+    policy, or, when any policy denies, nothing at all: the rule of one multi-rate plan,
+    across throttles. ``split_result`` cuts the result back into the parts'.
+    """
+    algorithm = plans[0].algorithm
+    if any(plan.algorithm is not algorithm for plan in plans):
+        raise ValueError("a combined plan needs one algorithm")
+    combined = object.__new__(Plan)
+    combined.algorithm = algorithm
+    combined.prefix = ""
+    combined.policies = tuple(policy for plan in plans for policy in plan.policies)
+    combined.suffixes = ()
+    combined.limit_texts = tuple(text for plan in plans for text in plan.limit_texts)
+    combined.args = tuple(arg for plan in plans for arg in plan.args)
+    combined.args_server_time = (b"", *combined.args)
+    return combined
+
+
+def split_result(result: Result, plans: Sequence[Plan]) -> list[Result]:
+    """The result of a combined plan, as each part's own result.
+
+    A part's ``allowed`` is its own policies' verdict: a part whose policies all allow, in
+    a request another part refused, reads allowed, with its ``remaining`` as before the
+    request (nothing was consumed).
+    """
+    now = result[1]
+    parts: list[Result] = []
+    start = HEAD
+    for plan in plans:
+        end = start + WIDTH * len(plan.policies)
+        numbers = result[start:end]
+        allowed = 1 if result[0] else int(not any(numbers[WAIT::WIDTH]))
+        parts.append([allowed, now, *numbers])
+        start = end
+    return parts
+
+
 class Decision:
     """One check's result, read once: whether it allowed, and the decisive policy's numbers.
 
@@ -254,6 +296,9 @@ class Store:
 
     errors: tuple[type[BaseException], ...] = ()
     """The store's own errors: each means the state cannot be reached now."""
+    batches: ClassVar[bool] = False
+    """Whether ``run_keys`` checks the keys of several clients in one step (``check_many``:
+    a view's throttles in one round trip)."""
 
     def __init__(self, alias: str) -> None:
         self.alias = alias
@@ -291,6 +336,93 @@ class Store:
     def run(self, tag: str, plan: Plan, now: int | None) -> Result:
         """Run ``plan`` for ``tag`` in one atomic step and return the algorithm's result."""
         raise NotImplementedError
+
+    def run_keys(self, keys: list[str], plan: Plan, now: int | None) -> Result:
+        """Run ``plan`` on ``keys`` (one per policy) in one atomic step (``batches``)."""
+        raise NotImplementedError
+
+    async def arun_keys(self, keys: list[str], plan: Plan, now: int | None) -> Result:
+        """``run_keys`` for async code."""
+        raise NotImplementedError
+
+    def together(self, keys: list[str]) -> bool:
+        """Whether one step can check ``keys`` (on a store of several servers: whether
+        they are on one)."""
+        return self.batches
+
+    def check_many(
+        self, parts: Sequence[tuple[str, Plan]], now: int | None = None
+    ) -> list[Result | None] | None:
+        """Check several throttles' plans (``(tag, plan)`` each, one algorithm) in one step,
+        all or none: a request any part refuses consumes nothing from the others.
+
+        Returns each part's result (``split_result``), or ``None`` for a part not asked
+        because another part's remembered refusal already refuses the request; ``None``
+        in all when the store cannot check these keys together (``together``), for the
+        caller to check the parts one by one. Raises ``StoreUnavailable`` as ``check``.
+        """
+        batch = self._batch(parts, now)
+        if batch is None or not isinstance(batch, tuple):
+            return batch
+        keys, plan, denied, sent = batch
+        self._guard()
+        try:
+            result = self.run_keys(keys, plan, now)
+        except self.errors as exc:
+            raise self._failed(exc) from exc
+        return self._done_many(parts, now, result, denied, sent)
+
+    async def acheck_many(
+        self, parts: Sequence[tuple[str, Plan]], now: int | None = None
+    ) -> list[Result | None] | None:
+        """``check_many`` for async code, on ``arun_keys``."""
+        batch = self._batch(parts, now)
+        if batch is None or not isinstance(batch, tuple):
+            return batch
+        keys, plan, denied, sent = batch
+        self._guard()
+        try:
+            result = await self.arun_keys(keys, plan, now)
+        except self.errors as exc:
+            raise self._failed(exc) from exc
+        return self._done_many(parts, now, result, denied, sent)
+
+    def _batch(
+        self, parts: Sequence[tuple[str, Plan]], now: int | None
+    ) -> tuple[list[str], Plan, DeniedMemory | None, int] | list[Result | None] | None:
+        """What ``check_many`` sends (keys, combined plan, memory, when), or its answer
+        without a round trip (remembered refusals), or ``None`` (cannot batch)."""
+        if not _batching(type(self)) or "run" in self.__dict__ or "check" in self.__dict__:
+            return None
+        keys = [key for tag, plan in parts for key in plan.keys(tag)]
+        if not self.together(keys):
+            return None
+        denied = self.denied if current().remember_denials else None
+        sent = 0
+        if denied is not None:
+            remembered = [denied.lookup(plan, tag, now) for tag, plan in parts]
+            if any(result is not None for result in remembered):
+                return remembered
+            sent = denied.clock()
+        plan = combined_plan(tuple(plan for _, plan in parts))
+        return keys, plan, denied, sent
+
+    def _done_many(
+        self,
+        parts: Sequence[tuple[str, Plan]],
+        now: int | None,
+        result: Result,
+        denied: DeniedMemory | None,
+        sent: int,
+    ) -> list[Result | None]:
+        if self.breaker.failures:
+            self.breaker.success()
+        results = split_result(result, [plan for _, plan in parts])
+        if denied is not None and not result[0]:
+            for (tag, plan), own in zip(parts, results, strict=True):
+                if not own[0]:
+                    denied.remember(plan, tag, now, own, sent)
+        return list(results)
 
     async def acheck(self, tag: str, plan: Plan, now: int | None = None) -> Result:
         """``check`` for async code: the event loop is never blocked on the store.
@@ -352,6 +484,27 @@ class Store:
     async def arun(self, tag: str, plan: Plan, now: int | None) -> Result:
         """``run`` for async code; override it where the store has an async driver."""
         raise NotImplementedError
+
+
+_batching_classes: dict[type, bool] = {}
+
+
+def _batching(klass: type[Store]) -> bool:
+    """Whether ``klass`` batches: ``batches`` is set, and no class below the one that
+    implements ``run_keys`` changes how one check runs (``run``, ``check`` or their async
+    twins), which ``run_keys`` would bypass."""
+    known = _batching_classes.get(klass)
+    if known is None:
+        mro = klass.__mro__
+
+        def owner(name: str) -> int:
+            return next(at for at, base in enumerate(mro) if name in base.__dict__)
+
+        below = owner("run_keys")
+        known = _batching_classes[klass] = klass.batches and all(
+            owner(name) >= below for name in ("run", "arun", "check", "acheck")
+        )
+    return known
 
 
 def micros(seconds: float) -> int:

@@ -34,9 +34,13 @@ class MemoryStore(Store):
     # The fallback for every cache backend no other store serves (see ``store_class_for``).
     backends = ("django.core.cache.backends.base.BaseCache",)
 
+    batches = True
+
     def run(self, tag: str, plan: Plan, now: int | None) -> Result:
+        return self.run_keys(plan.keys(tag), plan, now)
+
+    def run_keys(self, keys: list[str], plan: Plan, now: int | None) -> Result:
         cache = caches[self.alias]
-        keys = plan.keys(tag)
         slack = CLOCK_SLACK_MS
         own_clock = now is None
         with _lock:
@@ -58,3 +62,8 @@ class MemoryStore(Store):
         if isinstance(caches[self.alias], LocMemCache):
             return self.run(tag, plan, now)
         return await sync_to_async(self.run, thread_sensitive=False)(tag, plan, now)
+
+    async def arun_keys(self, keys: list[str], plan: Plan, now: int | None) -> Result:
+        if isinstance(caches[self.alias], LocMemCache):
+            return self.run_keys(keys, plan, now)
+        return await sync_to_async(self.run_keys, thread_sensitive=False)(keys, plan, now)

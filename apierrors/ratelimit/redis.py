@@ -246,11 +246,21 @@ class RedisScriptStore(Store):
             script = _scripts.setdefault(source, LuaScript(source))
         return script
 
+    batches = True
+
+    def together(self, keys: list[str]) -> bool:
+        if self.connections is not None:
+            return True
+        first = self.connections_for(keys[0])
+        return all(self.connections_for(key) is first for key in keys[1:])
+
     def run(self, tag: str, plan: Plan, now: int | None) -> Result:
+        return self.run_keys(plan.keys(tag), plan, now)
+
+    def run_keys(self, keys: list[str], plan: Plan, now: int | None) -> Result:
         wire = self._wire if self._wire_decided else self.wire
         if wire is not None:
-            return wire.run(tag, plan, now)
-        keys = plan.keys(tag)
+            return wire.run_keys(keys, plan, now)
         args = plan.args_server_time if now is None else (str(now).encode(), *plan.args)
         connections = self.connections or self.connections_for(keys[0])
         result: Result = connections.evalsha(self.script(plan, keys[0]), keys, args)
@@ -260,12 +270,21 @@ class RedisScriptStore(Store):
         """``run`` on redis.asyncio (see ``apierrors.ratelimit.aio``); where the connection
         class has no async twin (Sentinel), ``run`` in a worker thread."""
         keys = plan.keys(tag)
+        try:
+            return await self._aevalsha(keys, plan, now)
+        except NoAsyncTwin:
+            return await sync_to_async(self.run, thread_sensitive=False)(tag, plan, now)
+
+    async def arun_keys(self, keys: list[str], plan: Plan, now: int | None) -> Result:
+        try:
+            return await self._aevalsha(keys, plan, now)
+        except NoAsyncTwin:
+            return await sync_to_async(self.run_keys, thread_sensitive=False)(keys, plan, now)
+
+    async def _aevalsha(self, keys: list[str], plan: Plan, now: int | None) -> Result:
         args = plan.args_server_time if now is None else (str(now).encode(), *plan.args)
         connections = self.connections or self.connections_for(keys[0])
-        try:
-            result: Result = await connections.aevalsha(self.script(plan, keys[0]), keys, args)
-        except NoAsyncTwin:
-            result = await sync_to_async(self.run, thread_sensitive=False)(tag, plan, now)
+        result: Result = await connections.aevalsha(self.script(plan, keys[0]), keys, args)
         return result
 
 

@@ -125,11 +125,15 @@ class WireClient:
     # --- the check -----------------------------------------------------------------------
 
     def run(self, tag: str, plan: Plan, now: int | None) -> Result:
+        return self.run_keys(plan.keys(tag), plan, now)
+
+    def run_keys(self, names: list[str], plan: Plan, now: int | None) -> Result:
+        """``run`` on ``names``, one key per policy of ``plan`` (a combined plan's keys)."""
         try:
             head, tail_server, tail = self._encoded[plan]
         except KeyError:
             head, tail_server, tail = self._encode(plan)
-        keys = b"".join([_bulk(key.encode()) for key in plan.keys(tag)])
+        keys = b"".join([_bulk(key.encode()) for key in names])
         if now is None:
             command = head + keys + tail_server
         else:

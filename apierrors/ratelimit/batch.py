@@ -1,0 +1,248 @@
+"""A view's throttles in one store call: one round trip per request, all or none.
+
+DRF runs a view's throttles one by one (``APIView.check_throttles``): each
+``allow_request`` would be a round trip of its own, and a request that the second
+throttle refuses would already have been counted by the first. Instead, the first of the
+view's apierrors throttles that DRF calls checks them all:
+
+1. it makes the view's throttles (``view.get_throttles()``, as DRF does) and prepares
+   each one's plan, key and store, as its own ``allow_request`` would;
+2. it checks, per store and algorithm, every throttle's policies in one step
+   (``Store.check_many``: one script call on Redis), all or none, exactly as the policies
+   of one multi-rate throttle: a request any of them refuses consumes nothing from the
+   others;
+3. it keeps each throttle's result on the request; when DRF calls the next throttles,
+   each takes its own result (by class, in order) instead of asking the store again,
+   and goes on as usual: its hooks, the headers, the signals.
+
+Only throttles that take the standard path are checked together: classes that override
+``allow_request`` or ``aallow_request`` are checked by themselves, as before. Throttles
+with a ``timer`` of their own are checked together when their clocks agree. A store
+that cannot check several keys in one step (a Redis Cluster, whose
+throttles' keys are in different slots; django-redis shards; a store of its own that only
+implements ``run``) checks each throttle by itself, in one call each. Throttles on
+different stores, or of different algorithms, make one call per store and algorithm,
+all or none within each.
+
+Where a remembered refusal (``REMEMBER_DENIALS``) refuses the request, the other
+throttles are not asked: they let DRF's loop go on without headers of their own, and the
+refusal's answers the request.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+from apierrors import signals
+from apierrors.ratelimit.base import Plan, Result, Store, StoreUnavailable, micros
+
+if TYPE_CHECKING:
+    from apierrors.throttling import RateLimitThrottle
+
+BATCH_ATTR = "_apierrors_throttle_batch"
+"""Where the batch of the request's view lives (on the DRF request, one per dispatch)."""
+
+Prepared: TypeAlias = "tuple[Plan, str, Store] | None"
+Outcome: TypeAlias = "Result | StoreUnavailable | None"
+
+
+class Entry:
+    """One throttle's part of a batch: the throttle that prepared it, and its outcome."""
+
+    __slots__ = ("latency", "now", "outcome", "prepared", "throttle")
+
+    def __init__(self, throttle: RateLimitThrottle, prepared: Prepared) -> None:
+        self.throttle = throttle
+        self.prepared = prepared
+        timer = throttle.timer
+        # The throttle's clock, read as its own check would (None: the store's clock).
+        self.now = None if prepared is None or timer is None else micros(timer())
+        self.outcome: Outcome = None
+        self.latency: float | None = None
+
+    def started(self) -> float:
+        """A ``signals.listening()`` reading that gives the batch's latency, or 0."""
+        return 0.0 if self.latency is None else time.perf_counter() - self.latency
+
+
+class Batch:
+    """The outcomes of one view's throttles for one request, taken in DRF's order."""
+
+    __slots__ = ("entries", "first")
+
+    def __init__(self, first: type, entries: list[Entry]) -> None:
+        self.first = first
+        self.entries: dict[type, deque[Entry]] = {}
+        for entry in entries:
+            self.entries.setdefault(type(entry.throttle), deque()).append(entry)
+
+    def take(self, klass: type) -> Entry | None:
+        queue = self.entries.get(klass)
+        return queue.popleft() if queue else None
+
+    @property
+    def exhausted(self) -> bool:
+        return not any(self.entries.values())
+
+
+# The batchable classes of a view's throttle classes (None: fewer than two).
+_batchable: dict[tuple[Any, ...], tuple[type, ...] | None] = {}
+_standard: dict[type, bool] = {}
+
+
+def standard(klass: Any) -> bool:
+    """Whether ``klass`` checks on the standard path (no ``allow_request`` of its own)."""
+    known = _standard.get(klass)
+    if known is None:
+        from apierrors.throttling import RateLimitThrottle
+
+        known = _standard[klass] = (
+            isinstance(klass, type)
+            and issubclass(klass, RateLimitThrottle)
+            and klass.allow_request is RateLimitThrottle.allow_request
+            and klass.aallow_request is RateLimitThrottle.aallow_request
+        )
+    return known
+
+
+def batchable(classes: Sequence[Any]) -> tuple[type, ...] | None:
+    """The classes of ``classes`` that a batch checks, or ``None`` for fewer than two."""
+    key = tuple(classes)
+    try:
+        return _batchable[key]
+    except KeyError:
+        pass
+    except TypeError:  # unhashable items: not throttle classes as DRF documents them
+        return None
+    found = tuple(klass for klass in key if standard(klass))
+    result = _batchable[key] = found if len(found) > 1 else None
+    return result
+
+
+def _throttles(view: Any) -> list[RateLimitThrottle] | None:
+    """The view's standard throttles, made as DRF makes them, when there are two or more."""
+    classes = getattr(view, "throttle_classes", None)
+    if classes is None:
+        return None
+    get_throttles = getattr(type(view), "get_throttles", None)
+    if get_throttles is None:
+        return None
+    if get_throttles is _drf_get_throttles():
+        found = batchable(classes)
+        return None if found is None else [klass() for klass in found]
+    made = [throttle for throttle in view.get_throttles() if standard(type(throttle))]
+    return made if len(made) > 1 else None
+
+
+_drf_default: list[Any] = []
+
+
+def _drf_get_throttles() -> Any:
+    if not _drf_default:
+        # Here, not at import: DRF imports throttle classes while its views module loads.
+        from rest_framework.views import APIView
+
+        _drf_default.append(APIView.get_throttles)
+    return _drf_default[0]
+
+
+def take(throttle: RateLimitThrottle, request: Any, view: Any) -> Entry | None:
+    """``throttle``'s entry in the batch of ``request``'s view, checking the batch first
+    when ``throttle`` is the first of them; ``None`` when it checks by itself."""
+    holder = request.__dict__
+    batch: Batch | None = holder.get(BATCH_ATTR)
+    klass = type(throttle)
+    if batch is None or (batch.first is klass and batch.exhausted):
+        if not standard(klass):
+            return None
+        throttles = _throttles(view)
+        if throttles is None or type(throttles[0]) is not klass:
+            return None
+        batch = holder[BATCH_ATTR] = Batch(klass, _entries(throttles, request, view))
+        _check(batch)
+    return batch.take(klass)
+
+
+async def atake(throttle: RateLimitThrottle, request: Any, view: Any) -> Entry | None:
+    """``take`` for async code: the store calls are awaited."""
+    holder = request.__dict__
+    batch: Batch | None = holder.get(BATCH_ATTR)
+    klass = type(throttle)
+    if batch is None or (batch.first is klass and batch.exhausted):
+        if not standard(klass):
+            return None
+        throttles = _throttles(view)
+        if throttles is None or type(throttles[0]) is not klass:
+            return None
+        batch = holder[BATCH_ATTR] = Batch(klass, _entries(throttles, request, view))
+        await _acheck(batch)
+    return batch.take(klass)
+
+
+def _entries(throttles: list[RateLimitThrottle], request: Any, view: Any) -> list[Entry]:
+    return [Entry(throttle, throttle._prepare_check(request, view)) for throttle in throttles]
+
+
+Group: TypeAlias = "tuple[Store, int | None, list[Entry], list[tuple[str, Plan]]]"
+
+
+def _groups(batch: Batch) -> list[Group]:
+    """The entries that have a check to make, per store, algorithm and clock, in order,
+    with the ``(tag, plan)`` parts the store checks."""
+    groups: dict[tuple[int, Any, int | None], Group] = {}
+    for queue in batch.entries.values():
+        for entry in queue:
+            if entry.prepared is not None:
+                plan, key, store = entry.prepared
+                group = groups.setdefault(
+                    (id(store), plan.algorithm, entry.now), (store, entry.now, [], [])
+                )
+                group[2].append(entry)
+                group[3].append((key, plan))
+    return list(groups.values())
+
+
+def _check(batch: Batch) -> None:
+    for store, now, entries, parts in _groups(batch):
+        started = signals.listening()
+        results: list[Outcome] | None
+        try:
+            results = store.check_many(parts, now) if len(parts) > 1 else None  # type: ignore[assignment]
+        except StoreUnavailable as exc:
+            results = [exc] * len(parts)
+        if results is None:
+            results = []
+            for tag, plan in parts:
+                try:
+                    results.append(store.check(tag, plan, now))
+                except StoreUnavailable as exc:
+                    results.append(exc)
+        _settle(entries, results, started)
+
+
+async def _acheck(batch: Batch) -> None:
+    for store, now, entries, parts in _groups(batch):
+        started = signals.listening()
+        results: list[Outcome] | None
+        try:
+            results = await store.acheck_many(parts, now) if len(parts) > 1 else None  # type: ignore[assignment]
+        except StoreUnavailable as exc:
+            results = [exc] * len(parts)
+        if results is None:
+            results = []
+            for tag, plan in parts:
+                try:
+                    results.append(await store.acheck(tag, plan, now))
+                except StoreUnavailable as exc:
+                    results.append(exc)
+        _settle(entries, results, started)
+
+
+def _settle(entries: list[Entry], results: Sequence[Outcome], started: float) -> None:
+    latency = time.perf_counter() - started if started else None
+    for entry, outcome in zip(entries, results, strict=True):
+        entry.outcome = outcome
+        entry.latency = latency
