@@ -13,16 +13,20 @@ plus, when the request is allowed, the new state and time-to-live of each key. A
 that any policy denies writes nothing, so it consumes no policy's quota. The tests run the
 two forms side by side on the same request sequences.
 
-To add an algorithm, subclass ``Algorithm``, write its ``.lua`` beside this module with the
-same arguments and result, and add an instance to ``ALGORITHMS``. ``clock.lua`` goes before
-every script: it sets ``now`` and ``slack`` from ``ARGV[1]``.
+To add an algorithm, subclass ``Algorithm``, write its ``.lua`` beside this module (two
+functions, ``<name>_check(k, a)`` and ``<name>_finish(k, allowed)``, as ``gcra.lua``) and
+add an instance to ``ALGORITHMS``. A script is ``clock.lua`` (it sets ``now``, ``slack`` and
+the reply ``out`` from ``ARGV[1]``), the algorithm's functions and ``driver.lua``, which
+checks every policy before it finishes any. ``Mixed`` checks the policies of several
+algorithms in one step (several throttles of a view): its script holds every algorithm's
+functions and ``mixed.lua``, its driver.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import ClassVar
 
@@ -56,8 +60,15 @@ class Algorithm:
 
     @cached_property
     def source(self) -> str:
-        """The script: ``clock.lua`` (the clock every script starts with), then its own."""
-        return _lua("clock") + _lua(self.name)
+        """The script: ``clock.lua`` (the clock every script starts with), its functions,
+        then ``driver.lua`` calling them."""
+        name = self.name
+        return (
+            _lua("clock")
+            + _lua(name)
+            + f"local check, finish = {name}_check, {name}_finish\n"
+            + _lua("driver")
+        )
 
     def params(self, rate: Rate, burst: int | None) -> tuple[int, int]:
         raise NotImplementedError
@@ -66,10 +77,17 @@ class Algorithm:
         return rate.limit
 
     def decide(
-        self, states: Sequence[State], now: int, params: Params, own_clock: bool = False
+        self,
+        states: Sequence[State],
+        now: int,
+        params: Params,
+        own_clock: bool = False,
+        refused: bool = False,
     ) -> Outcome:
         """``own_clock``: ``now`` is the store's own clock (not a caller's), as the scripts
-        are told by an empty ``now``; an algorithm may then store its state differently."""
+        are told by an empty ``now``; an algorithm may then store its state differently.
+        ``refused``: policies checked in the same step (another algorithm's) refuse the
+        request, so these count nothing, as when one of their own refuses."""
         raise NotImplementedError
 
 
@@ -104,7 +122,12 @@ class FixedWindow(Algorithm):
         return rate.limit, rate.period_us
 
     def decide(
-        self, states: Sequence[State], now: int, params: Params, own_clock: bool = False
+        self,
+        states: Sequence[State],
+        now: int,
+        params: Params,
+        own_clock: bool = False,
+        refused: bool = False,
     ) -> Outcome:
         span = self.SPAN
         allowed = 1
@@ -135,7 +158,7 @@ class FixedWindow(Algorithm):
                 outcomes.append([0, reset, reset - now])
             else:
                 outcomes.append([limit - count, reset, 0])
-        if not allowed:
+        if not allowed or refused:
             return _denied(now, outcomes), None
         writes = [
             (str(value), _ceil_ms(outcome[RESET] - now))
@@ -165,7 +188,12 @@ class GCRA(Algorithm):
         return rate.limit if burst is None else burst
 
     def decide(
-        self, states: Sequence[State], now: int, params: Params, own_clock: bool = False
+        self,
+        states: Sequence[State],
+        now: int,
+        params: Params,
+        own_clock: bool = False,
+        refused: bool = False,
     ) -> Outcome:
         allowed = 1
         outcomes: list[list[int]] = []
@@ -183,7 +211,7 @@ class GCRA(Algorithm):
             else:
                 # Float division and floor, exactly as Lua computes it.
                 outcomes.append([math.floor((tolerance - (new_tat - now)) / interval), tat, 0])
-        if not allowed:
+        if not allowed or refused:
             return _denied(now, outcomes), None
         writes: list[Write] = []
         for outcome, new_tat in zip(outcomes, tats, strict=True):
@@ -212,3 +240,77 @@ def _denied(now: int, outcomes: list[list[int]]) -> list[int]:
 ALGORITHMS: dict[str, Algorithm] = {
     algorithm.name: algorithm for algorithm in (FixedWindow(), GCRA())
 }
+
+
+class Mixed(Algorithm):
+    """The policies of several algorithms, checked in one step, all or none.
+
+    Made for the combined plan of a view's throttles (``base.combined_plan``) when they do
+    not share one algorithm: ``algorithms`` names each policy's. Its script holds every
+    algorithm of ``ALGORITHMS`` and ``mixed.lua``, and takes the policies' algorithms as
+    one more argument after ``now`` (``kinds``: their key tags), so one script serves every
+    mix.
+    """
+
+    name = "mixed"
+    key_tag = "m"
+
+    def __init__(self, algorithms: Sequence[Algorithm]) -> None:
+        self.algorithms = tuple(algorithms)
+        self.kinds = "".join(algorithm.key_tag for algorithm in self.algorithms).encode()
+
+    @cached_property
+    def source(self) -> str:
+        return _mixed_source()
+
+    def decide(
+        self,
+        states: Sequence[State],
+        now: int,
+        params: Params,
+        own_clock: bool = False,
+        refused: bool = False,
+    ) -> Outcome:
+        # Each algorithm decides its own policies; when any refuses, those that allowed
+        # decide again, refused, so that nothing is counted.
+        at: dict[Algorithm, list[int]] = {}
+        for index, algorithm in enumerate(self.algorithms):
+            at.setdefault(algorithm, []).append(index)
+
+        def run(algorithm: Algorithm, refuse: bool) -> Outcome:
+            indexes = at[algorithm]
+            return algorithm.decide(
+                [states[i] for i in indexes], now, [params[i] for i in indexes], own_clock, refuse
+            )
+
+        outcomes = {algorithm: run(algorithm, refused) for algorithm in at}
+        allowed = not refused and all(result[0] for result, _ in outcomes.values())
+        if not allowed:
+            outcomes = {
+                algorithm: run(algorithm, True) if outcome[0][0] else outcome
+                for algorithm, outcome in outcomes.items()
+            }
+        flat = [int(allowed), now, *[0] * (WIDTH * len(self.algorithms))]
+        writes: list[Write] = [("", 0)] * len(self.algorithms)
+        for algorithm, (result, own_writes) in outcomes.items():
+            for n, index in enumerate(at[algorithm]):
+                start = HEAD + WIDTH * index
+                flat[start : start + WIDTH] = result[HEAD + WIDTH * n : HEAD + WIDTH * (n + 1)]
+                if own_writes is not None:
+                    writes[index] = own_writes[n]
+        return flat, writes if allowed else None
+
+
+@cache
+def _mixed_source() -> str:
+    # The algorithms' functions, then the table mixed.lua finds them in, by key tag.
+    entries = ", ".join(
+        f"{algorithm.key_tag} = {{{algorithm.name}_check, {algorithm.name}_finish}}"
+        for algorithm in ALGORITHMS.values()
+    )
+    return (
+        _lua("clock")
+        + "".join(_lua(name) for name in ALGORITHMS)
+        + f"local ALGORITHMS = {{{entries}}}\n"
+        + _lua("mixed")
+    )

@@ -29,6 +29,7 @@ from apierrors.ratelimit.algorithms import (
     WAIT,
     WIDTH,
     Algorithm,
+    Mixed,
 )
 from apierrors.ratelimit.breaker import CircuitBreaker, OutageLog
 from apierrors.ratelimit.config import current
@@ -152,24 +153,30 @@ def plan_for(rates: tuple[str, ...], algorithm: str, burst: int | None, prefix: 
 
 @lru_cache(maxsize=256)
 def combined_plan(plans: tuple[Plan, ...]) -> Plan:
-    """The plan of several throttles' plans of one algorithm, checked in one step.
+    """The plan of several throttles' plans, checked in one step.
 
     Its policies are the parts' policies in order, each with its own key (the part's
     ``keys(tag)``), so one script call checks every part and consumes one unit of each
     policy, or, when any policy denies, nothing at all: the rule of one multi-rate plan,
-    across throttles. ``split_result`` cuts the result back into the parts'.
+    across throttles. Parts of several algorithms make a ``Mixed`` plan, whose script
+    takes the policies' algorithms after ``now``. ``split_result`` cuts the result back
+    into the parts'.
     """
-    algorithm = plans[0].algorithm
-    if any(plan.algorithm is not algorithm for plan in plans):
-        raise ValueError("a combined plan needs one algorithm")
     combined = object.__new__(Plan)
-    combined.algorithm = algorithm
     combined.prefix = ""
-    combined.policies = tuple(policy for plan in plans for policy in plan.policies)
     combined.suffixes = ()
+    combined.policies = tuple(policy for plan in plans for policy in plan.policies)
     combined.limit_texts = tuple(text for plan in plans for text in plan.limit_texts)
-    combined.args = tuple(arg for plan in plans for arg in plan.args)
-    combined.args_server_time = (b"", *combined.args)
+    args = tuple(arg for plan in plans for arg in plan.args)
+    algorithm = plans[0].algorithm
+    if all(plan.algorithm is algorithm for plan in plans):
+        combined.algorithm = algorithm
+    else:
+        mixed = Mixed([plan.algorithm for plan in plans for _ in plan.policies])
+        combined.algorithm = mixed
+        args = (mixed.kinds, *args)
+    combined.args = args
+    combined.args_server_time = (b"", *args)
     return combined
 
 

@@ -20,9 +20,9 @@ Only throttles that take the standard path are checked together: classes that ov
 with a ``timer`` of their own are checked together when their clocks agree. A store
 that cannot check several keys in one step (a Redis Cluster, whose
 throttles' keys are in different slots; django-redis shards; a store of its own that only
-implements ``run``) checks each throttle by itself, in one call each. Throttles on
-different stores, or of different algorithms, make one call per store and algorithm,
-all or none within each.
+implements ``run``) checks each throttle by itself, in one call each. Throttles of
+different algorithms are checked in one call too (a ``Mixed`` plan); throttles on
+different stores make one call per store, all or none within each.
 
 Where a remembered refusal (``REMEMBER_DENIALS``) refuses the request, the other
 throttles are not asked: they let DRF's loop go on without headers of their own, and the
@@ -190,16 +190,14 @@ Group: TypeAlias = "tuple[Store, int | None, list[Entry], list[tuple[str, Plan]]
 
 
 def _groups(batch: Batch) -> list[Group]:
-    """The entries that have a check to make, per store, algorithm and clock, in order,
-    with the ``(tag, plan)`` parts the store checks."""
-    groups: dict[tuple[int, Any, int | None], Group] = {}
+    """The entries that have a check to make, per store and clock, in order, with the
+    ``(tag, plan)`` parts the store checks."""
+    groups: dict[tuple[int, int | None], Group] = {}
     for queue in batch.entries.values():
         for entry in queue:
             if entry.prepared is not None:
                 plan, key, store = entry.prepared
-                group = groups.setdefault(
-                    (id(store), plan.algorithm, entry.now), (store, entry.now, [], [])
-                )
+                group = groups.setdefault((id(store), entry.now), (store, entry.now, [], []))
                 group[2].append(entry)
                 group[3].append((key, plan))
     return list(groups.values())

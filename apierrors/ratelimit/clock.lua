@@ -11,3 +11,6 @@ if not now then
   now = tonumber(t[1]) * 1000000 + tonumber(t[2])
   slack = 0
 end
+-- The reply: {allowed, now, remaining_1, reset_1, wait_1, remaining_2, ...}, filled by the
+-- algorithms' checks (three numbers per key) and the driver.
+local out = {1, now}

@@ -1,8 +1,8 @@
 -- Fixed window, epoch-aligned: at most `limit` requests in each window of `period`.
 --
--- KEYS: one per policy, all sharing one hash tag. ARGV[1]: now in microseconds, or an
--- empty string for the server's own TIME. Then, per policy i: ARGV[2i] = limit,
--- ARGV[2i+1] = period in microseconds.
+-- For each of its keys the driver calls fixed_window_check(k, a): KEYS[k] is the policy's
+-- key, ARGV[a] its limit and ARGV[a + 1] its period in microseconds. Then, once every
+-- policy of the request has been checked, fixed_window_finish(k, allowed).
 --
 -- A key holds one integer naming its count and the window the count belongs to:
 --
@@ -17,22 +17,22 @@
 -- A count from another window (or a new key) starts over at 1. A value of the other form
 -- (the same key used with both clocks) starts over too.
 --
--- Every policy is counted first; when any of them denies, every count is taken back, so
--- the request consumes one unit of each policy or nothing at all.
+-- Every policy is counted when checked; when any policy of the request denies, the finish
+-- takes the count back, so the request consumes one unit of each policy or nothing at all.
 --
--- Returns {allowed, now, remaining_1, reset_1, wait_1, remaining_2, ...}: remaining after
--- this request, the end of the window (microseconds) and how long a denying policy wants
--- the client to wait (0 for a policy that allows).
--- `now` and `slack` come from clock.lua, which the loader puts before this script.
-local span = 4294967296
-local step = 1
+-- Fills out[3k .. 3k + 2]: remaining after this request, the end of the window
+-- (microseconds) and how long a denying policy wants the client to wait (0 for a policy
+-- that allows). `now`, `slack` and `out` come from clock.lua.
+local fixed_window_span = 4294967296
+local fixed_window_step = 1
 if slack == 0 then
-  step = 2
+  fixed_window_step = 2
 end
-local out = {1, now}
-for i = 1, #KEYS do
-  local limit = tonumber(ARGV[2 * i])
-  local period = tonumber(ARGV[2 * i + 1])
+
+local function fixed_window_check(k, a)
+  local key = KEYS[k]
+  local limit = tonumber(ARGV[a])
+  local period = tonumber(ARGV[a + 1])
   -- Integer division from a double quotient, corrected where the quotient rounded.
   local window = math.floor(now / period)
   if window * period > now then
@@ -42,45 +42,43 @@ for i = 1, #KEYS do
   end
   local reset = (window + 1) * period
   local count
-  if step == 2 then
+  if fixed_window_step == 2 then
     local parity = window % 2
     -- Limits are at most 10^9 (rates.MAX_LIMIT): a value of this form stays below 2^32.
-    local value = redis.call("INCRBY", KEYS[i], 2)
+    local value = redis.call("INCRBY", key, 2)
     count = (value - parity) / 2
-    if value >= span or value % 2 ~= parity then
+    if value >= fixed_window_span or value % 2 ~= parity then
       count = 1
-      redis.call("SET", KEYS[i], string.format("%d", 2 + parity))
-      redis.call("PEXPIREAT", KEYS[i], string.format("%d", reset / 1000))
+      redis.call("SET", key, string.format("%d", 2 + parity))
+      redis.call("PEXPIREAT", key, string.format("%d", reset / 1000))
     elseif value == 2 then
       -- A new key (a stored count is at least 1): it ends with its window.
-      redis.call("PEXPIREAT", KEYS[i], string.format("%d", reset / 1000))
+      redis.call("PEXPIREAT", key, string.format("%d", reset / 1000))
     end
   else
     local code = window % 1048576 + 1
-    local value = redis.call("INCR", KEYS[i])
-    count = value % span
-    if value - count ~= code * span then
+    local value = redis.call("INCR", key)
+    count = value % fixed_window_span
+    if value - count ~= code * fixed_window_span then
       count = 1
       local ttl = math.ceil((reset - now) / 1000) + slack
-      redis.call("SET", KEYS[i], string.format("%d", code * span + 1), "PX", string.format("%d", ttl))
+      redis.call("SET", key, string.format("%d", code * fixed_window_span + 1),
+        "PX", string.format("%d", ttl))
     end
   end
+  out[3 * k + 1] = reset
   if count > limit then
-    out[1] = 0
-    out[3 * i] = 0
-    out[3 * i + 2] = reset - now
-  else
-    out[3 * i] = limit - count
-    out[3 * i + 2] = 0
+    out[3 * k] = 0
+    out[3 * k + 2] = reset - now
+    return false
   end
-  out[3 * i + 1] = reset
+  out[3 * k] = limit - count
+  out[3 * k + 2] = 0
+  return true
 end
-if out[1] == 0 then
-  for i = 1, #KEYS do
-    redis.call("DECRBY", KEYS[i], step)
-    if out[3 * i + 2] == 0 then
-      out[3 * i] = out[3 * i] + 1
-    end
+
+local function fixed_window_finish(k, allowed)
+  if not allowed then
+    redis.call("DECRBY", KEYS[k], fixed_window_step)
   end
 end
-return out

@@ -1,9 +1,10 @@
 -- GCRA (generic cell rate algorithm): a smooth rate with a burst allowance.
 --
--- KEYS: one per policy, all sharing one hash tag. ARGV[1]: now in microseconds, or an
--- empty string for the server's own TIME. Then, per policy i: ARGV[2i] = interval (the
--- period divided by the limit, microseconds), ARGV[2i+1] = tolerance (interval * burst).
--- A key holds the theoretical arrival time (TAT), in one of two forms:
+-- For each of its keys the driver calls gcra_check(k, a): KEYS[k] is the policy's key,
+-- ARGV[a] its interval (the period divided by the limit, microseconds) and ARGV[a + 1] its
+-- tolerance (interval * burst). Then, once every policy of the request has been checked,
+-- gcra_finish(k, allowed). A key holds the theoretical arrival time (TAT), in one of two
+-- forms:
 --
 -- - on the server's clock (production, Redis 7+): the key expires at the TAT rounded up to
 --   the millisecond (PEXPIREAT), and holds what the rounding added, 0 to 999 microseconds:
@@ -12,23 +13,23 @@
 -- - otherwise (a caller's clock, whose keys live a minute longer; Redis before 7): the TAT
 --   itself in microseconds, never below 1000.
 --
--- All policies are checked before any is written: the request consumes one unit of each
--- policy, or, when any policy denies, nothing at all.
+-- The check only reads; the finish writes the new TAT when every policy of the request
+-- allows, so the request consumes one unit of each policy or nothing at all.
 --
--- Returns {allowed, now, remaining_1, reset_1, wait_1, remaining_2, ...}: requests still
--- admissible now, when the burst is whole again (the TAT, microseconds) and how long a
--- denying policy wants the client to wait (0 for a policy that allows).
--- `now` and `slack` come from clock.lua, which the loader puts before this script.
-local out = {1, now}
-local tats = {}
+-- Fills out[3k .. 3k + 2]: requests still admissible now, when the burst is whole again
+-- (the TAT, microseconds) and how long a denying policy wants the client to wait (0 for a
+-- policy that allows). `now`, `slack` and `out` come from clock.lua.
+local gcra_tats = {}
 -- Whether the keys can hold the TAT relative to their expiry (PEXPIRETIME is Redis 7's).
-local relative = slack == 0 and type(redis.pcall("PEXPIRETIME", KEYS[1])) == "number"
-for i = 1, #KEYS do
-  local interval = tonumber(ARGV[2 * i])
-  local tolerance = tonumber(ARGV[2 * i + 1])
-  local tat = tonumber(redis.call("GET", KEYS[i]))
+local gcra_relative = nil
+
+local function gcra_check(k, a)
+  local key = KEYS[k]
+  local interval = tonumber(ARGV[a])
+  local tolerance = tonumber(ARGV[a + 1])
+  local tat = tonumber(redis.call("GET", key))
   if tat and tat < 1000 then
-    local at = redis.call("PEXPIRETIME", KEYS[i])
+    local at = redis.call("PEXPIRETIME", key)
     if at > 0 then
       tat = at * 1000 - tat
     else
@@ -41,33 +42,35 @@ for i = 1, #KEYS do
   end
   local new_tat = tat + interval
   local allow_at = new_tat - tolerance
-  tats[i] = new_tat
+  gcra_tats[k] = new_tat
+  out[3 * k + 1] = tat
   if allow_at > now then
-    out[1] = 0
-    out[3 * i] = 0
-    out[3 * i + 1] = tat
-    out[3 * i + 2] = allow_at - now
+    out[3 * k] = 0
+    out[3 * k + 2] = allow_at - now
+    return false
+  end
+  -- What is left once this request is counted (the driver adds one if it is not).
+  out[3 * k] = math.floor((tolerance - (new_tat - now)) / interval)
+  out[3 * k + 2] = 0
+  return true
+end
+
+local function gcra_finish(k, allowed)
+  if not allowed then
+    return
+  end
+  local key = KEYS[k]
+  local tat = gcra_tats[k]
+  if gcra_relative == nil then
+    gcra_relative = slack == 0 and type(redis.pcall("PEXPIRETIME", key)) == "number"
+  end
+  -- Arguments as strings: Redis converts a Lua number more slowly than Lua formats it.
+  if gcra_relative then
+    local at = math.ceil(tat / 1000)
+    redis.call("SET", key, string.format("%d", at * 1000 - tat), "PXAT", string.format("%d", at))
   else
-    -- What is left once this request is counted; one more if it ends up not counted.
-    out[3 * i] = math.floor((tolerance - (new_tat - now)) / interval)
-    out[3 * i + 1] = tat
-    out[3 * i + 2] = 0
+    local ttl = math.ceil((tat - now) / 1000) + slack
+    redis.call("SET", key, string.format("%d", tat), "PX", string.format("%d", ttl))
   end
+  out[3 * k + 1] = tat
 end
-for i = 1, #KEYS do
-  if out[1] == 1 then
-    -- Arguments as strings: Redis converts a Lua number more slowly than Lua formats it.
-    if relative then
-      local at = math.ceil(tats[i] / 1000)
-      redis.call("SET", KEYS[i], string.format("%d", at * 1000 - tats[i]),
-        "PXAT", string.format("%d", at))
-    else
-      local ttl = math.ceil((tats[i] - now) / 1000) + slack
-      redis.call("SET", KEYS[i], string.format("%d", tats[i]), "PX", string.format("%d", ttl))
-    end
-    out[3 * i + 1] = tats[i]
-  elseif out[3 * i + 2] == 0 then
-    out[3 * i] = out[3 * i] + 1
-  end
-end
-return out

@@ -1,0 +1,361 @@
+"""A view's throttles checked in one store call (``apierrors.ratelimit.batch``).
+
+A plain DRF view with ``throttle_classes`` (no mixin) makes one store call per request
+whatever the number of throttles, all or none: a request one throttle refuses consumes
+nothing from the others. The tests count ``EVALSHA`` calls on a private Redis.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import pytest
+import redis
+from django.test import override_settings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+from rest_framework.response import Response
+from rest_framework.test import APIRequestFactory
+from rest_framework.throttling import AnonRateThrottle
+from rest_framework.views import APIView
+
+from apierrors import signals
+from apierrors.ratelimit import get_store, plan_for
+from apierrors.ratelimit.algorithms import ALGORITHMS, Mixed
+from apierrors.ratelimit.base import combined_plan, split_result
+from apierrors.ratelimit.headers import LIMIT, RATE_LIMIT_HEADERS_ATTR, REMAINING
+from apierrors.ratelimit.rates import MICROS
+from apierrors.throttling import (
+    RateLimitThrottle,
+    ScopedRateLimitThrottle,
+    UserRateLimitThrottle,
+)
+from tests.fixtures.processes import race
+from tests.throttle_app.helpers import set_rates
+
+pytest_plugins = ["tests.throttle_app.fixtures"]
+
+T0 = 1_800_000_000 * MICROS
+_prefixes = itertools.count()
+factory = APIRequestFactory()
+
+
+def evalsha_calls(url: str) -> int:
+    client = redis.Redis.from_url(url)
+    try:
+        return int(client.info("commandstats").get("cmdstat_evalsha", {}).get("calls", 0))
+    finally:
+        client.close()
+
+
+class Clock:
+    now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+clock = Clock()
+
+
+class User(UserRateLimitThrottle):
+    timer = clock  # DEFAULT_THROTTLE_RATES["user"]
+
+
+class Scoped(ScopedRateLimitThrottle):
+    timer = clock  # DEFAULT_THROTTLE_RATES[view.throttle_scope]
+
+
+class PerPath(RateLimitThrottle):
+    """A custom throttle of another algorithm: a burst limit per client and path."""
+
+    scope = "path"
+    algorithm = "gcra"
+    timer = clock
+
+    def get_cache_key(self, request: Any, view: Any) -> str | None:
+        return f"path_{request.path}_{self.get_ident(request)}"
+
+
+class Own(UserRateLimitThrottle):
+    """A throttle with an ``allow_request`` of its own: checked by itself."""
+
+    scope = "own"
+    timer = clock
+    calls = 0
+
+    def allow_request(self, request: Any, view: Any) -> bool:
+        type(self).calls += 1
+        return super().allow_request(request, view)
+
+
+class Upload(APIView):
+    throttle_classes = [User, Scoped, PerPath]
+    throttle_scope = "uploads"
+
+    def post(self, request: Any) -> Response:
+        return Response({"ok": True})
+
+
+class WithOwn(Upload):
+    throttle_classes = [User, Own, Scoped]
+
+
+class DRFAnon(AnonRateThrottle):
+    rate = "2/minute"  # DRF reads its rates when the class is made: set here
+
+
+class WithDRF(Upload):
+    throttle_classes = [User, DRFAnon, Scoped]
+
+
+@pytest.fixture(autouse=True)
+def _rates(settings: Any) -> None:
+    clock.now = 1_800_000_000.0 - 1_800_000_000.0 % 86400
+    set_rates(settings, user="3/minute", uploads="5/minute", path="10/second", own="4/minute")
+
+
+def post(view: type[APIView], address: str = "192.0.2.1") -> tuple[int, dict[str, str]]:
+    request = factory.post("/upload/", REMOTE_ADDR=address)
+    response = view.as_view()(request)
+    return response.status_code, request.__dict__.get(RATE_LIMIT_HEADERS_ATTR, {})
+
+
+@pytest.mark.redis
+def test_three_throttles_make_one_call_per_request(redis_store, redis_url):
+    post(Upload, "192.0.2.200")  # loads the script (a first EVALSHA answers NOSCRIPT)
+    before = evalsha_calls(redis_url)
+    statuses = [post(Upload)[0] for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    # Three throttle classes, two algorithms: one script call per request, refusal included
+    # (the refusal is then remembered: the next request costs none).
+    assert evalsha_calls(redis_url) - before == 4
+    assert post(Upload)[0] == 429
+    assert evalsha_calls(redis_url) - before == 4
+
+
+@pytest.mark.parametrize("store_kind", ["memory", "redis"])
+def test_a_refused_request_consumes_nothing_from_the_other_throttles(request, settings, store_kind):
+    request.getfixturevalue(f"{store_kind}_store")
+    # user (3/minute) refuses the fourth request and the next ones.
+    assert [post(Upload)[0] for _ in range(6)] == [200, 200, 200, 429, 429, 429]
+    # A larger user rate (a policy of its own): uploads (5/minute) counted only the three
+    # admitted requests, so it has two left in this minute, not none.
+    set_rates(settings, user="30/minute", uploads="5/minute", path="10/second")
+    status, headers = post(Upload)
+    assert (status, headers[LIMIT], headers[REMAINING]) == (200, "5", "1")
+    status, headers = post(Upload)
+    assert (status, headers[LIMIT], headers[REMAINING]) == (200, "5", "0")
+    assert post(Upload)[0] == 429
+
+
+@pytest.mark.parametrize("store_kind", ["memory", "redis"])
+def test_the_headers_name_the_decisive_policy_across_throttles(request, settings, store_kind):
+    request.getfixturevalue(f"{store_kind}_store")
+    set_rates(settings, user="30/minute", uploads="5/minute", path="1/second")
+    status, headers = post(Upload)
+    assert (status, headers[LIMIT], headers[REMAINING]) == (200, "1", "0")
+    # The per-path burst refuses: uploads and user count nothing.
+    status, headers = post(Upload)
+    assert (status, headers[LIMIT], headers[REMAINING]) == (429, "1", "0")
+    set_rates(settings, user="30/minute", uploads="5/minute", path="100/second")
+    status, headers = post(Upload)
+    # uploads: the first request and this one; not the refused one.
+    assert (status, headers[LIMIT], headers[REMAINING]) == (200, "5", "3")
+
+
+@pytest.mark.redis
+def test_a_throttle_with_its_own_allow_request_is_checked_by_itself(redis_store, redis_url):
+    post(WithOwn, "192.0.2.200")  # loads the scripts
+    Own.calls = 0
+    before = evalsha_calls(redis_url)
+    assert post(WithOwn)[0] == 200
+    assert Own.calls == 1
+    assert evalsha_calls(redis_url) - before == 2  # user + uploads together, own alone
+
+
+@pytest.mark.redis
+def test_drf_throttles_beside_them_run_as_usual(settings, redis_store, redis_url):
+    post(WithDRF, "192.0.2.200")  # loads the script
+    before = evalsha_calls(redis_url)
+    assert [post(WithDRF)[0] for _ in range(3)] == [200, 200, 429]
+    assert evalsha_calls(redis_url) - before == 3
+
+
+@pytest.mark.redis
+def test_a_remembered_refusal_answers_without_a_call(redis_store, redis_url):
+    assert [post(Upload)[0] for _ in range(4)] == [200, 200, 200, 429]
+    before = evalsha_calls(redis_url)
+    for _ in range(50):
+        status, headers = post(Upload)
+        assert status == 429
+        assert headers[LIMIT] == "3"
+    assert evalsha_calls(redis_url) == before
+    # Another client is checked as usual.
+    assert post(Upload, "192.0.2.2")[0] == 200
+
+
+def test_every_throttle_sends_its_decision(memory_store):
+    seen: list[tuple[str, bool, int | None]] = []
+
+    def receiver(sender: Any, **kwargs: Any) -> None:
+        seen.append((type(kwargs["throttle"]).__name__, kwargs["allowed"], kwargs["limit"]))
+
+    signals.throttle_decision.connect(receiver)
+    try:
+        assert post(Upload)[0] == 200
+    finally:
+        signals.throttle_decision.disconnect(receiver)
+    assert seen == [("User", True, 3), ("Scoped", True, 5), ("PerPath", True, 10)]
+
+
+@pytest.mark.parametrize("fail_open", [True, False])
+def test_an_outage_reaches_every_throttle_of_the_batch(settings, fail_open):
+    from tests.fixtures.services import free_port
+
+    settings.APIERRORS = {
+        **settings.APIERRORS,
+        "THROTTLE_STORE": f"redis://127.0.0.1:{free_port()}/0",
+        "FAIL_OPEN": fail_open,
+        "THROTTLE_STORE_TIMEOUT": 0.25,
+    }
+    status, headers = post(Upload)
+    assert status == (200 if fail_open else 503)
+    assert headers == {}
+
+
+def test_a_store_that_cannot_batch_checks_each_throttle(settings, memory_store, monkeypatch):
+    store = get_store(memory_store)
+    calls: list[str] = []
+    original = store.check
+
+    def check(tag: str, plan: Any, now: Any = None) -> Any:
+        calls.append(tag)
+        return original(tag, plan, now)
+
+    monkeypatch.setattr(store, "check", check)  # an instance's own check: no batch
+    assert [post(Upload)[0] for _ in range(4)] == [200, 200, 200, 429]
+    assert len(calls) == 12  # three per request, one by one, as DRF calls them
+    assert store.check_many([("a", plan_for(("1/s",), "gcra", None, "x"))]) is None
+
+
+def test_a_cluster_store_does_not_batch_keys_of_several_slots():
+    from apierrors.ratelimit.cluster import RedisClusterStore
+
+    plan = plan_for(("1/s",), "gcra", None, "x")
+    store = RedisClusterStore.from_uri("redis+cluster://127.0.0.1:1/")
+    # Answered before any connection: a cluster checks each throttle in its own slot.
+    assert store.check_many([("a", plan), ("b", plan)]) is None
+
+
+# The combined plan ---------------------------------------------------------------------------
+
+
+def fresh_plan(rates: list[str], algorithm: str) -> Any:
+    return plan_for(tuple(rates), algorithm, None, f"b{next(_prefixes)}")
+
+
+def test_a_combined_plan_of_one_algorithm_runs_its_script():
+    one, two = fresh_plan(["1/s"], "gcra"), fresh_plan(["2/m", "9/h"], "gcra")
+    combined = combined_plan((one, two))
+    assert combined.algorithm is ALGORITHMS["gcra"]
+    assert combined.args == one.args + two.args
+    assert combined.limit_texts == ("1", "2", "9")
+    assert combined_plan((one, two)) is combined  # prepared once
+
+
+def test_a_combined_plan_of_several_algorithms_names_each_policys():
+    one, two = fresh_plan(["1/s"], "gcra"), fresh_plan(["2/m", "9/h"], "fixed_window")
+    combined = combined_plan((one, two))
+    assert isinstance(combined.algorithm, Mixed)
+    assert combined.args[0] == b"gff"
+    assert combined.args_server_time[:2] == (b"", b"gff")
+
+
+def test_split_result_gives_each_part_its_own_verdict():
+    one, two = fresh_plan(["1/s"], "gcra"), fresh_plan(["2/m", "9/h"], "fixed_window")
+    # The first part refuses; the second allowed, and counts nothing.
+    result = [0, T0, 0, T0 + 5, 5, 2, T0 + 60, 0, 9, T0 + 3600, 0]
+    assert split_result(result, [one, two]) == [
+        [0, T0, 0, T0 + 5, 5],
+        [1, T0, 2, T0 + 60, 0, 9, T0 + 3600, 0],
+    ]
+
+
+RATES = ["2/s", "3/5s", "4/m", "5/h"]
+part = st.tuples(
+    st.sampled_from(sorted(ALGORITHMS)),
+    st.lists(st.sampled_from(RATES), min_size=1, max_size=2, unique=True),
+    st.sampled_from(["a", "b"]),
+)
+
+
+@pytest.mark.redis
+@hypothesis_settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    parts=st.lists(part, min_size=2, max_size=3),
+    start=st.integers(0, 10**12),
+    steps=st.lists(st.integers(0, 3 * MICROS), min_size=1, max_size=25),
+)
+def test_lua_and_python_agree_on_combined_plans(
+    settings, redis_store, memory_store, parts, start, steps
+):
+    settings.APIERRORS = {**settings.APIERRORS, "REMEMBER_DENIALS": False}
+    redis_side, memory_side = get_store(redis_store), get_store(memory_store)
+    checked = [(tag, fresh_plan(rates, algorithm)) for algorithm, rates, tag in parts]
+    now = T0 + start
+    for step in steps:
+        now += step
+        expected = memory_side.check_many(checked, now)
+        assert expected is not None  # both stores check the parts together
+        assert redis_side.check_many(checked, now) == expected
+
+
+@pytest.mark.redis
+def test_combined_plans_on_the_servers_clock(redis_store):
+    store = get_store(redis_store)
+    one, two = fresh_plan(["2/day"], "gcra"), fresh_plan(["3/day"], "fixed_window")
+
+    def verdicts() -> list[int]:
+        results = store.check_many([("c", one), ("c", two)])
+        assert results is not None
+        return [result[0] if result is not None else -1 for result in results]
+
+    assert [verdicts() for _ in "abc"] == [[1, 1], [1, 1], [0, 1]]
+    # The refused request took nothing from the fixed window: one left.
+    assert store.check("c", two)[2] == 0
+    assert store.check("c", two)[0] == 0
+
+
+# Exactness -----------------------------------------------------------------------------------
+
+
+RACE_RATES = {"user": "100/minute", "uploads": "150/minute", "path": "1000/s"}
+
+
+def _view_attempts(alias: str, count: int, barrier: Any, results: Any) -> None:
+    with override_settings(REST_FRAMEWORK={"DEFAULT_THROTTLE_RATES": RACE_RATES}):
+        barrier.wait(timeout=60)
+        results.put(sum(post(Upload)[0] == 200 for _ in range(count)))
+
+
+@pytest.mark.slow
+@pytest.mark.redis
+def test_many_processes_through_three_throttles_admit_exactly_the_limit(
+    settings, redis_store, redis_url
+):
+    """16 processes x 100 requests, user at 100/minute: exactly 100 pass, and the other
+    throttles counted exactly those 100 (the refused requests consumed nothing)."""
+    assert sum(race(_view_attempts, (redis_store, 100), 16)) == 100
+    set_rates(settings, **RACE_RATES)
+    assert post(Upload)[0] == 429
+    # A new user policy (another key): uploads had counted exactly 100, now 101.
+    set_rates(settings, **{**RACE_RATES, "user": "1000/minute"})
+    status, headers = post(Upload)
+    assert (status, headers[LIMIT], headers[REMAINING]) == (200, "150", "49")
