@@ -59,11 +59,14 @@ def athrottle(
             from rest_framework.exceptions import APIException, Throttled
 
             from apierrors.handler import get_handler
+            from apierrors.ratelimit.batch import acheck_together
 
             waits = []
+            throttles = [klass() for klass in classes]
             try:
-                for klass in classes:
-                    throttle = klass()
+                # One store call for all of them, all or none (apierrors.ratelimit.batch).
+                await acheck_together(throttles, request, view)
+                for throttle in throttles:
                     if not await throttle.aallow_request(request, view):
                         waits.append(throttle.wait())
             except APIException as exc:  # the store is down and FAIL_OPEN is off: 503

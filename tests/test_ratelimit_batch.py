@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import redis
+from asgiref.sync import async_to_sync
 from django.test import override_settings
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
@@ -31,6 +32,7 @@ from apierrors.throttling import (
     RateLimitThrottle,
     ScopedRateLimitThrottle,
     UserRateLimitThrottle,
+    athrottle,
 )
 from tests.fixtures.processes import race
 from tests.throttle_app.helpers import set_rates
@@ -248,6 +250,26 @@ def test_a_cluster_store_does_not_batch_keys_of_several_slots():
     store = RedisClusterStore.from_uri("redis+cluster://127.0.0.1:1/")
     # Answered before any connection: a cluster checks each throttle in its own slot.
     assert store.check_many([("a", plan), ("b", plan)]) is None
+
+
+@pytest.mark.redis
+def test_athrottle_checks_its_throttles_in_one_call(redis_store, redis_url):
+    from django.contrib.auth.models import AnonymousUser
+    from django.http import JsonResponse
+
+    @athrottle(User, PerPath)
+    async def view(request: Any) -> JsonResponse:
+        return JsonResponse({"ok": True})
+
+    def call() -> int:
+        request = factory.post("/upload/", REMOTE_ADDR="192.0.2.1")
+        request.user = AnonymousUser()
+        return int(async_to_sync(view)(request).status_code)
+
+    call()  # loads the script
+    before = evalsha_calls(redis_url)
+    assert [call() for _ in range(3)] == [200, 200, 429]
+    assert evalsha_calls(redis_url) - before == 3
 
 
 # The combined plan ---------------------------------------------------------------------------

@@ -156,12 +156,10 @@ def take(throttle: RateLimitThrottle, request: Any, view: Any) -> Entry | None:
     batch: Batch | None = holder.get(BATCH_ATTR)
     klass = type(throttle)
     if batch is None or (batch.first is klass and batch.exhausted):
-        if not standard(klass):
+        batch = _new_batch(throttle, request, view)
+        if batch is None:
             return None
-        throttles = _throttles(view)
-        if throttles is None or type(throttles[0]) is not klass:
-            return None
-        batch = holder[BATCH_ATTR] = Batch(klass, _entries(throttles, request, view))
+        holder[BATCH_ATTR] = batch
         _check(batch)
     return batch.take(klass)
 
@@ -172,14 +170,33 @@ async def atake(throttle: RateLimitThrottle, request: Any, view: Any) -> Entry |
     batch: Batch | None = holder.get(BATCH_ATTR)
     klass = type(throttle)
     if batch is None or (batch.first is klass and batch.exhausted):
-        if not standard(klass):
+        batch = _new_batch(throttle, request, view)
+        if batch is None:
             return None
-        throttles = _throttles(view)
-        if throttles is None or type(throttles[0]) is not klass:
-            return None
-        batch = holder[BATCH_ATTR] = Batch(klass, _entries(throttles, request, view))
+        holder[BATCH_ATTR] = batch
         await _acheck(batch)
     return batch.take(klass)
+
+
+async def acheck_together(throttles: Sequence[RateLimitThrottle], request: Any, view: Any) -> None:
+    """Check ``throttles`` (made by the caller, who then awaits each one's
+    ``aallow_request``) in one batch, as a view's; ``athrottle`` calls it."""
+    found = [throttle for throttle in throttles if standard(type(throttle))]
+    if len(found) > 1:
+        batch = Batch(type(found[0]), _entries(found, request, view))
+        request.__dict__[BATCH_ATTR] = batch
+        await _acheck(batch)
+
+
+def _new_batch(throttle: RateLimitThrottle, request: Any, view: Any) -> Batch | None:
+    """The batch of ``view``'s throttles when ``throttle`` is the first of two or more."""
+    klass = type(throttle)
+    if not standard(klass):
+        return None
+    throttles = _throttles(view)
+    if throttles is None or type(throttles[0]) is not klass:
+        return None
+    return Batch(klass, _entries(throttles, request, view))
 
 
 def _entries(throttles: list[RateLimitThrottle], request: Any, view: Any) -> list[Entry]:
