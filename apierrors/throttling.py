@@ -294,7 +294,8 @@ class RateLimitThrottle(BaseThrottle):
     ) -> bool:
         """The steps after the store: read the result, tell listeners, record headers."""
         decision = Decision(result)
-        signals.send_throttle_decision(self, request, store, started, plan, decision)
+        if started:
+            signals.send_throttle_decision(self, request, store, started, plan, decision)
         self.plan, self.result, self.decision = plan, result, decision
         settings = current()
         if settings.headers:

@@ -154,6 +154,8 @@ def take(throttle: RateLimitThrottle, request: Any, view: Any) -> Entry | None:
     when ``throttle`` is the first of them; ``None`` when it checks by itself."""
     holder = request.__dict__
     batch: Batch | None = holder.get(BATCH_ATTR)
+    if batch is None and getattr(view, "throttle_classes", None) is None:
+        return None  # not a DRF view (a throttle called by hand, athrottle's function)
     klass = type(throttle)
     if batch is None or (batch.first is klass and batch.exhausted):
         batch = _new_batch(throttle, request, view)
