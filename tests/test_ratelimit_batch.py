@@ -17,6 +17,7 @@ from django.test import override_settings
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.test import APIRequestFactory
 from rest_framework.throttling import AnonRateThrottle
@@ -184,6 +185,21 @@ def test_drf_throttles_beside_them_run_as_usual(settings, redis_store, redis_url
     before = evalsha_calls(redis_url)
     assert [post(WithDRF)[0] for _ in range(3)] == [200, 200, 429]
     assert evalsha_calls(redis_url) - before == 3
+
+
+class Private(Upload):
+    permission_classes = [IsAuthenticated]
+
+
+@pytest.mark.redis
+def test_a_request_refused_before_the_throttles_is_counted_in_one_call(redis_store, redis_url):
+    post(Upload, "192.0.2.200")  # loads the script
+    before = evalsha_calls(redis_url)
+    # The handler runs the view's throttles for a refusal that came before them.
+    statuses = [post(Private)[0] for _ in range(4)]
+    assert statuses[:3] in ([401] * 3, [403] * 3)
+    assert statuses[3] == 429
+    assert evalsha_calls(redis_url) - before == 4
 
 
 @pytest.mark.redis
