@@ -11,7 +11,6 @@ import itertools
 from typing import Any
 
 import pytest
-import redis
 from asgiref.sync import async_to_sync
 from django.test import override_settings
 from hypothesis import HealthCheck, given
@@ -36,21 +35,13 @@ from apierrors.throttling import (
     athrottle,
 )
 from tests.fixtures.processes import race
-from tests.throttle_app.helpers import set_rates
+from tests.throttle_app.helpers import evalsha_calls, set_rates
 
 pytest_plugins = ["tests.throttle_app.fixtures"]
 
 T0 = 1_800_000_000 * MICROS
 _prefixes = itertools.count()
 factory = APIRequestFactory()
-
-
-def evalsha_calls(url: str) -> int:
-    client = redis.Redis.from_url(url)
-    try:
-        return int(client.info("commandstats").get("cmdstat_evalsha", {}).get("calls", 0))
-    finally:
-        client.close()
 
 
 class Clock:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 
 import pytest
-import redis
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 from rest_framework.views import APIView
@@ -17,6 +16,7 @@ from apierrors.ratelimit.headers import LIMIT, RATE_LIMIT_HEADERS_ATTR, REMAININ
 from apierrors.ratelimit.rates import MICROS
 from apierrors.throttling import UserRateLimitThrottle
 from tests.fixtures.processes import race
+from tests.throttle_app.helpers import evalsha_calls
 
 pytest_plugins = ["tests.throttle_app.fixtures"]
 
@@ -26,14 +26,6 @@ _prefixes = itertools.count()
 
 def fresh_plan(rates, algorithm="fixed_window"):
     return plan_for(tuple(rates), algorithm, None, f"d{next(_prefixes)}")
-
-
-def evalsha_calls(url: str) -> int:
-    client = redis.Redis.from_url(url)
-    try:
-        return int(client.info("commandstats").get("cmdstat_evalsha", {}).get("calls", 0))
-    finally:
-        client.close()
 
 
 # The memory alone ----------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from apierrors.ratelimit.rates import MICROS
 from apierrors.ratelimit.redis import RedisScriptStore
 from apierrors.ratelimit.wire import WireClient
 from tests.fixtures.services import start_redis
-from tests.throttle_app.helpers import redis_cache, use_cache
+from tests.throttle_app.helpers import evalsha_calls, redis_cache, use_cache
 
 pytest_plugins = ["tests.throttle_app.fixtures"]
 pytestmark = pytest.mark.redis
@@ -38,14 +38,6 @@ def wire_local(store: RedisScriptStore) -> Any:
 
 def fresh_plan(rates, algorithm="fixed_window"):
     return plan_for(tuple(rates), algorithm, None, f"w{next(_prefixes)}")
-
-
-def evalsha_calls(url: str) -> int:
-    client = redis.Redis.from_url(url)
-    try:
-        return int(client.info("commandstats").get("cmdstat_evalsha", {}).get("calls", 0))
-    finally:
-        client.close()
 
 
 def test_a_plain_server_is_checked_through_the_raw_connection(redis_store, redis_url):

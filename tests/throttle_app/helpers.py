@@ -33,3 +33,14 @@ def use_cache(settings: Any, config: dict[str, Any], **apierrors: Any) -> str:
 
 def set_rates(settings: Any, **rates: str | list[str] | None) -> None:
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+
+
+def evalsha_calls(url: str) -> int:
+    """How many ``EVALSHA`` the Redis at ``url`` has run (its round trips for checks)."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        return int(client.info("commandstats").get("cmdstat_evalsha", {}).get("calls", 0))
+    finally:
+        client.close()
