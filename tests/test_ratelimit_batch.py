@@ -379,7 +379,7 @@ class ServerScoped(ScopedRateLimitThrottle):
 
 
 class ServerPerPath(PerPath):
-    timer = None
+    timer = None  # type: ignore[assignment]
 
 
 class ServerUpload(Upload):
