@@ -39,6 +39,10 @@ client reaches its limit. After the timing, the number of Redis round trips per 
 counted for each case (calls of redis-py's ``send_packed_command``, a pipeline is one, and
 of apierrors' raw connection, ``WireClient._roundtrip``). ``--only WORD`` keeps the floors
 and the cases whose name contains WORD (e.g. ``--only apierrors``).
+
+Beside the two PINGs, a third yardstick: a **bare EVALSHA** of a script that does nothing
+(``return 1``) on a raw socket, what invoking any Lua script costs over a PING: no
+scripted check can cost less.
 """
 
 from __future__ import annotations
@@ -169,6 +173,36 @@ def bare_ping(redis_url: str) -> Run:
                 got += sock.recv(64)
             if got != reply:
                 raise SystemExit(f"bare PING got {got!r}")
+
+    return run
+
+
+def bare_evalsha(redis_url: str) -> Run:
+    """A script call that does nothing (``return 1``) on a raw socket: what running any Lua
+    script costs over a PING, the floor of every scripted check."""
+    import hashlib
+    from urllib.parse import urlparse
+
+    parsed = urlparse(redis_url)
+    sock = socket.create_connection((parsed.hostname, parsed.port))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    script = b"return 1"
+    sha = hashlib.sha1(script, usedforsecurity=False).hexdigest().encode()
+    sock.sendall(b"*3\r\n$6\r\nSCRIPT\r\n$4\r\nLOAD\r\n$%d\r\n%s\r\n" % (len(script), script))
+    loaded = sock.recv(128)
+    if sha not in loaded:
+        raise SystemExit(f"SCRIPT LOAD answered {loaded!r}")
+    command = b"*4\r\n$7\r\nEVALSHA\r\n$40\r\n%s\r\n$1\r\n1\r\n$5\r\n{key}\r\n" % sha
+    reply = b":1\r\n"
+
+    def run(n: int) -> None:
+        for _ in range(n):
+            sock.sendall(command)
+            got = sock.recv(64)
+            while len(got) < 4:
+                got += sock.recv(64)
+            if got != reply:
+                raise SystemExit(f"bare EVALSHA got {got!r}")
 
     return run
 
@@ -407,6 +441,7 @@ def build_cases(redis_url: str) -> list[Case]:
     cases = [
         Case("bare PING", "bare PING", None, bare_ping(redis_url)),
         Case("pool PING", "pool PING", None, pool_ping()),
+        Case("bare EVALSHA (return 1)", "bare EVALSHA, no-op", None, bare_evalsha(redis_url)),
     ]
     for rate in RATES:
         cases += [
@@ -534,7 +569,7 @@ def count_round_trips(cases: list[Case], calls: int = 3 * CLIENTS) -> dict[str, 
     try:
         trips = {}
         for case in cases:
-            if case.name == "bare PING":
+            if case.name.startswith("bare "):  # raw sockets of their own: one each
                 trips[case.name] = 1.0
                 continue
             counter["n"] = 0
@@ -630,7 +665,8 @@ def main() -> None:
         started = time.monotonic()
         cases = build_cases(url)
         if options.only:
-            cases = [c for c in cases if "PING" in c.name or options.only in c.name]
+            floors = ("bare ", "pool ")
+            cases = [c for c in cases if c.name.startswith(floors) or options.only in c.name]
         runs = [
             repetition(cases, options.iterations, options.rounds, options.batch)
             for _ in range(options.repeat)

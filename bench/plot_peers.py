@@ -71,6 +71,16 @@ def main(source: str, target: str) -> None:
         pool, color="#555555", linestyle="--", linewidth=1, label=f"pool PING ({pool:.2f})"
     )
     axes.axhline(1.0, color="#000000", linestyle="-", linewidth=0.8, label="bare PING (1.0)")
+    script = summary.get("bare EVALSHA (return 1)")
+    if script is not None:
+        floor = script["x_bare_ping"]
+        axes.axhline(
+            floor,
+            color="#000000",
+            linestyle=":",
+            linewidth=1,
+            label=f"bare EVALSHA of a no-op script ({floor:.2f})",
+        )
     axes.set_yscale("log")
     axes.set_yticks([1, 1.5, 2, 3, 5, 10, 20, 40])
     axes.get_yaxis().set_major_formatter(matplotlib.ticker.ScalarFormatter())
