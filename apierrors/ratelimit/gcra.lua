@@ -20,8 +20,9 @@
 -- (the TAT, microseconds) and how long a denying policy wants the client to wait (0 for a
 -- policy that allows). `now`, `slack` and `out` come from clock.lua.
 local gcra_tats = {}
--- Whether the keys can hold the TAT relative to their expiry (PEXPIRETIME is Redis 7's).
-local gcra_relative = nil
+-- Whether the keys can hold the TAT relative to their expiry: on the server's clock, on
+-- Redis 7+ (PEXPIRETIME; REDIS_VERSION_NUM is nil before 7, 0x070000 is 458752).
+local gcra_relative = slack == 0 and (redis.REDIS_VERSION_NUM or 0) >= 458752
 
 local function gcra_check(k, a)
   local key = KEYS[k]
@@ -61,9 +62,6 @@ local function gcra_finish(k, allowed)
   end
   local key = KEYS[k]
   local tat = gcra_tats[k]
-  if gcra_relative == nil then
-    gcra_relative = slack == 0 and type(redis.pcall("PEXPIRETIME", key)) == "number"
-  end
   -- Arguments as strings: Redis converts a Lua number more slowly than Lua formats it.
   if gcra_relative then
     local at = math.ceil(tat / 1000)
