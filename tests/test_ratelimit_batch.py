@@ -303,6 +303,22 @@ def test_a_combined_plan_of_several_algorithms_names_each_policys():
     assert combined.args_server_time[:2] == (b"", b"gff")
 
 
+def test_an_algorithm_the_mixed_script_does_not_know_is_checked_alone(memory_store):
+    from apierrors.ratelimit.algorithms import GCRA
+    from apierrors.ratelimit.base import Plan
+    from apierrors.ratelimit.rates import parse_rate
+
+    class Other(GCRA):
+        name = "other"
+        key_tag = "o"
+
+    with pytest.raises(ValueError, match="cannot be mixed"):
+        Mixed([ALGORITHMS["gcra"], Other()])
+    other = Plan(Other(), [parse_rate("1/s")], None, "x")
+    store = get_store(memory_store)
+    assert store.check_many([("a", other), ("a", fresh_plan(["1/s"], "gcra"))]) is None
+
+
 def test_split_result_gives_each_part_its_own_verdict():
     one, two = fresh_plan(["1/s"], "gcra"), fresh_plan(["2/m", "9/h"], "fixed_window")
     # The first part refuses; the second allowed, and counts nothing.

@@ -256,6 +256,11 @@ class Mixed(Algorithm):
     key_tag = "m"
 
     def __init__(self, algorithms: Sequence[Algorithm]) -> None:
+        known = {algorithm.key_tag: algorithm for algorithm in ALGORITHMS.values()}
+        for algorithm in algorithms:
+            if len(algorithm.key_tag) != 1 or known.get(algorithm.key_tag) is not algorithm:
+                # The script finds each policy's functions by a one-letter tag.
+                raise ValueError(f"{algorithm.name!r} cannot be mixed with other algorithms")
         self.algorithms = tuple(algorithms)
         self.kinds = "".join(algorithm.key_tag for algorithm in self.algorithms).encode()
 

@@ -360,8 +360,8 @@ class Store:
     def check_many(
         self, parts: Sequence[tuple[str, Plan]], now: int | None = None
     ) -> list[Result | None] | None:
-        """Check several throttles' plans (``(tag, plan)`` each, one algorithm) in one step,
-        all or none: a request any part refuses consumes nothing from the others.
+        """Check several throttles' plans (``(tag, plan)`` each, of any algorithms) in one
+        step, all or none: a request any part refuses consumes nothing from the others.
 
         Returns each part's result (``split_result``), or ``None`` for a part not asked
         because another part's remembered refusal already refuses the request; ``None``
@@ -411,7 +411,10 @@ class Store:
             if any(result is not None for result in remembered):
                 return remembered
             sent = denied.clock()
-        plan = combined_plan(tuple(plan for _, plan in parts))
+        try:
+            plan = combined_plan(tuple(plan for _, plan in parts))
+        except ValueError:  # algorithms that cannot share a script: one by one
+            return None
         return keys, plan, denied, sent
 
     def _done_many(

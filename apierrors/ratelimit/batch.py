@@ -7,8 +7,8 @@ view's apierrors throttles that DRF calls checks them all:
 
 1. it makes the view's throttles (``view.get_throttles()``, as DRF does) and prepares
    each one's plan, key and store, as its own ``allow_request`` would;
-2. it checks, per store and algorithm, every throttle's policies in one step
-   (``Store.check_many``: one script call on Redis), all or none, exactly as the policies
+2. it checks, per store, every throttle's policies in one step (``Store.check_many``: one
+   script call on Redis, whatever their algorithms), all or none, exactly as the policies
    of one multi-rate throttle: a request any of them refuses consumes nothing from the
    others;
 3. it keeps each throttle's result on the request; when DRF calls the next throttles,
@@ -17,12 +17,12 @@ view's apierrors throttles that DRF calls checks them all:
 
 Only throttles that take the standard path are checked together: classes that override
 ``allow_request`` or ``aallow_request`` are checked by themselves, as before. Throttles
-with a ``timer`` of their own are checked together when their clocks agree. A store
-that cannot check several keys in one step (a Redis Cluster, whose
-throttles' keys are in different slots; django-redis shards; a store of its own that only
-implements ``run``) checks each throttle by itself, in one call each. Throttles of
-different algorithms are checked in one call too (a ``Mixed`` plan); throttles on
-different stores make one call per store, all or none within each.
+with a ``timer`` of their own are checked together when their clocks agree. Throttles of
+different algorithms share one call (a ``Mixed`` plan); throttles on different stores
+make one call per store, all or none within each. A store that cannot check several keys
+in one step (a Redis Cluster, whose throttles' keys are in different slots; django-redis
+shards; a store of your own that only implements ``run``) checks each throttle by itself,
+in one call each.
 
 Where a remembered refusal (``REMEMBER_DENIALS``) refuses the request, the other
 throttles are not asked: they let DRF's loop go on without headers of their own, and the
