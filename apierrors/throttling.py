@@ -271,7 +271,8 @@ class RateLimitThrottle(BaseThrottle):
     def _conclude_batched(self, request: Any, entry: batch.Entry) -> bool:
         """Go on from this throttle's part of the view's batch (``apierrors.ratelimit.batch``)
         as from its own check: the state the batch's twin prepared, then the result."""
-        self.__dict__.update(entry.throttle.__dict__)
+        # The twin is not used again: its state becomes this throttle's.
+        self.__dict__ = entry.throttle.__dict__
         prepared, outcome = entry.prepared, entry.outcome
         if prepared is None or outcome is None:
             # No rate or no key, or not asked (another throttle's remembered refusal).

@@ -25,7 +25,7 @@ from rest_framework.views import APIView
 from apierrors import signals
 from apierrors.ratelimit import get_store, plan_for
 from apierrors.ratelimit.algorithms import ALGORITHMS, Mixed
-from apierrors.ratelimit.base import combined_plan, split_result
+from apierrors.ratelimit.base import combined_plan
 from apierrors.ratelimit.headers import LIMIT, RATE_LIMIT_HEADERS_ATTR, REMAINING
 from apierrors.ratelimit.rates import MICROS
 from apierrors.throttling import (
@@ -319,13 +319,18 @@ def test_an_algorithm_the_mixed_script_does_not_know_is_checked_alone(memory_sto
     assert store.check_many([("a", other), ("a", fresh_plan(["1/s"], "gcra"))]) is None
 
 
-def test_split_result_gives_each_part_its_own_verdict():
+def test_each_part_reads_its_own_verdict(memory_store):
+    store = get_store(memory_store)
     one, two = fresh_plan(["1/s"], "gcra"), fresh_plan(["2/m", "9/h"], "fixed_window")
-    # The first part refuses; the second allowed, and counts nothing.
-    result = [0, T0, 0, T0 + 5, 5, 2, T0 + 60, 0, 9, T0 + 3600, 0]
-    assert split_result(result, [one, two]) == [
-        [0, T0, 0, T0 + 5, 5],
-        [1, T0, 2, T0 + 60, 0, 9, T0 + 3600, 0],
+    assert store.check_many([("c", one), ("c", two)], T0) == [
+        [1, T0, 0, T0 + MICROS, 0],
+        [1, T0, 1, T0 + 60 * MICROS, 0, 8, T0 + 3600 * MICROS, 0],
+    ]
+    # The GCRA part refuses; the fixed window allowed, and counts nothing: it reads allowed
+    # with what it had left before the request.
+    assert store.check_many([("c", one), ("c", two)], T0 + 1) == [
+        [0, T0 + 1, 0, T0 + MICROS, MICROS - 1],
+        [1, T0 + 1, 1, T0 + 60 * MICROS, 0, 8, T0 + 3600 * MICROS, 0],
     ]
 
 

@@ -159,7 +159,7 @@ def combined_plan(plans: tuple[Plan, ...]) -> Plan:
     ``keys(tag)``), so one script call checks every part and consumes one unit of each
     policy, or, when any policy denies, nothing at all: the rule of one multi-rate plan,
     across throttles. Parts of several algorithms make a ``Mixed`` plan, whose script
-    takes the policies' algorithms after ``now``. ``split_result`` cuts the result back
+    takes the policies' algorithms after ``now``. ``Store.check_many`` cuts the result back
     into the parts'.
     """
     combined = object.__new__(Plan)
@@ -178,25 +178,6 @@ def combined_plan(plans: tuple[Plan, ...]) -> Plan:
     combined.args = args
     combined.args_server_time = (b"", *args)
     return combined
-
-
-def split_result(result: Result, plans: Sequence[Plan]) -> list[Result]:
-    """The result of a combined plan, as each part's own result.
-
-    A part's ``allowed`` is its own policies' verdict: a part whose policies all allow, in
-    a request another part refused, reads allowed, with its ``remaining`` as before the
-    request (nothing was consumed).
-    """
-    now = result[1]
-    parts: list[Result] = []
-    start = HEAD
-    for plan in plans:
-        end = start + WIDTH * len(plan.policies)
-        numbers = result[start:end]
-        allowed = 1 if result[0] else int(not any(numbers[WAIT::WIDTH]))
-        parts.append([allowed, now, *numbers])
-        start = end
-    return parts
 
 
 class Decision:
@@ -363,7 +344,7 @@ class Store:
         """Check several throttles' plans (``(tag, plan)`` each, of any algorithms) in one
         step, all or none: a request any part refuses consumes nothing from the others.
 
-        Returns each part's result (``split_result``), or ``None`` for a part not asked
+        Returns each part's result, or ``None`` for a part not asked
         because another part's remembered refusal already refuses the request; ``None``
         in all when the store cannot check these keys together (``together``), for the
         caller to check the parts one by one. Raises ``StoreUnavailable`` as ``check``.
@@ -401,18 +382,20 @@ class Store:
         without a round trip (remembered refusals), or ``None`` (cannot batch)."""
         if not _batching(type(self)) or "run" in self.__dict__ or "check" in self.__dict__:
             return None
-        keys = [key for tag, plan in parts for key in plan.keys(tag)]
+        keys: list[str] = []
+        for tag, plan in parts:
+            keys += plan.keys(tag)
         if not self.together(keys):
             return None
         denied = self.denied if current().remember_denials else None
         sent = 0
         if denied is not None:
             remembered = [denied.lookup(plan, tag, now) for tag, plan in parts]
-            if any(result is not None for result in remembered):
+            if remembered.count(None) != len(remembered):
                 return remembered
             sent = denied.clock()
         try:
-            plan = combined_plan(tuple(plan for _, plan in parts))
+            plan = combined_plan(tuple([plan for _, plan in parts]))
         except ValueError:  # algorithms that cannot share a script: one by one
             return None
         return keys, plan, denied, sent
@@ -427,12 +410,25 @@ class Store:
     ) -> list[Result | None]:
         if self.breaker.failures:
             self.breaker.success()
-        results = split_result(result, [plan for _, plan in parts])
-        if denied is not None and not result[0]:
-            for (tag, plan), own in zip(parts, results, strict=True):
-                if not own[0]:
+        # Each part's own result: its policies' numbers, and its own verdict. A part whose
+        # policies all allow, in a request another part refused, reads allowed, with its
+        # `remaining` as before the request (nothing was consumed).
+        results: list[Result | None] = []
+        start = HEAD
+        for tag, plan in parts:
+            end = start + WIDTH * len(plan.policies)
+            numbers = result[start:end]
+            start = end
+            if result[0]:
+                results.append([1, result[1], *numbers])
+            elif any(numbers[WAIT::WIDTH]):
+                own = [0, result[1], *numbers]
+                results.append(own)
+                if denied is not None:
                     denied.remember(plan, tag, now, own, sent)
-        return list(results)
+            else:
+                results.append([1, result[1], *numbers])
+        return results
 
     async def acheck(self, tag: str, plan: Plan, now: int | None = None) -> Result:
         """``check`` for async code: the event loop is never blocked on the store.

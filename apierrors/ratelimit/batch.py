@@ -32,7 +32,6 @@ refusal's answers the request.
 from __future__ import annotations
 
 import time
-from collections import deque
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -52,16 +51,18 @@ Outcome: TypeAlias = "Result | StoreUnavailable | None"
 class Entry:
     """One throttle's part of a batch: the throttle that prepared it, and its outcome."""
 
-    __slots__ = ("latency", "now", "outcome", "prepared", "throttle")
+    __slots__ = ("klass", "latency", "now", "outcome", "prepared", "taken", "throttle")
 
     def __init__(self, throttle: RateLimitThrottle, prepared: Prepared) -> None:
         self.throttle = throttle
+        self.klass = type(throttle)
         self.prepared = prepared
         timer = throttle.timer
         # The throttle's clock, read as its own check would (None: the store's clock).
-        self.now = None if prepared is None or timer is None else micros(timer())
+        self.now = None if timer is None or prepared is None else micros(timer())
         self.outcome: Outcome = None
         self.latency: float | None = None
+        self.taken = False
 
     def started(self) -> float:
         """A ``signals.listening()`` reading that gives the batch's latency, or 0."""
@@ -71,21 +72,26 @@ class Entry:
 class Batch:
     """The outcomes of one view's throttles for one request, taken in DRF's order."""
 
-    __slots__ = ("entries", "first")
+    __slots__ = ("entries", "first", "left")
 
     def __init__(self, first: type, entries: list[Entry]) -> None:
         self.first = first
-        self.entries: dict[type, deque[Entry]] = {}
-        for entry in entries:
-            self.entries.setdefault(type(entry.throttle), deque()).append(entry)
+        self.entries = entries
+        self.left = len(entries)
 
     def take(self, klass: type) -> Entry | None:
-        queue = self.entries.get(klass)
-        return queue.popleft() if queue else None
+        """The first entry of ``klass`` not taken yet (DRF calls a view's throttles in the
+        order ``get_throttles`` made them)."""
+        for entry in self.entries:
+            if entry.klass is klass and not entry.taken:
+                entry.taken = True
+                self.left -= 1
+                return entry
+        return None
 
     @property
     def exhausted(self) -> bool:
-        return not any(self.entries.values())
+        return not self.left
 
 
 # The batchable classes of a view's throttle classes (None: fewer than two).
@@ -210,16 +216,23 @@ Group: TypeAlias = "tuple[Store, int | None, list[Entry], list[tuple[str, Plan]]
 
 def _groups(batch: Batch) -> list[Group]:
     """The entries that have a check to make, per store and clock, in order, with the
-    ``(tag, plan)`` parts the store checks."""
-    groups: dict[tuple[int, int | None], Group] = {}
-    for queue in batch.entries.values():
-        for entry in queue:
-            if entry.prepared is not None:
-                plan, key, store = entry.prepared
-                group = groups.setdefault((id(store), entry.now), (store, entry.now, [], []))
-                group[2].append(entry)
-                group[3].append((key, plan))
-    return list(groups.values())
+    ``(tag, plan)`` parts the store checks (usually one group: one store, one clock)."""
+    groups: list[Group] = []
+    for entry in batch.entries:
+        prepared = entry.prepared
+        if prepared is None:
+            continue
+        plan, key, store = prepared
+        now = entry.now
+        for group in groups:
+            if group[0] is store and group[1] == now:
+                break
+        else:
+            group = (store, now, [], [])
+            groups.append(group)
+        group[2].append(entry)
+        group[3].append((key, plan))
+    return groups
 
 
 def _check(batch: Batch) -> None:
@@ -259,7 +272,11 @@ async def _acheck(batch: Batch) -> None:
 
 
 def _settle(entries: list[Entry], results: Sequence[Outcome], started: float) -> None:
-    latency = time.perf_counter() - started if started else None
-    for entry, outcome in zip(entries, results, strict=True):
-        entry.outcome = outcome
-        entry.latency = latency
+    if started:
+        latency = time.perf_counter() - started
+        for entry, outcome in zip(entries, results, strict=True):
+            entry.outcome = outcome
+            entry.latency = latency
+    else:
+        for entry, outcome in zip(entries, results, strict=True):
+            entry.outcome = outcome
