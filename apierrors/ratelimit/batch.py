@@ -15,8 +15,10 @@ view's apierrors throttles that DRF calls checks them all:
    each takes its own result (by class, in order) instead of asking the store again,
    and goes on as usual: its hooks, the headers, the signals.
 
-Only throttles that take the standard path are checked together: classes that override
-``allow_request`` or ``aallow_request`` are checked by themselves, as before. Throttles
+A view's throttles are those ``get_throttles()`` makes, for views whose
+``throttle_classes`` lists two or more classes. Only throttles that take the standard path
+are checked together: classes that override ``allow_request`` or ``aallow_request`` are
+checked by themselves, as before. Throttles
 with a ``timer`` of their own are checked together when their clocks agree. Throttles of
 different algorithms share one call (a ``Mixed`` plan); throttles on different stores
 make one call per store, all or none within each. A store that cannot check several keys
@@ -160,8 +162,12 @@ def take(throttle: RateLimitThrottle, request: Any, view: Any) -> Entry | None:
     when ``throttle`` is the first of them; ``None`` when it checks by itself."""
     holder = request.__dict__
     batch: Batch | None = holder.get(BATCH_ATTR)
-    if batch is None and getattr(view, "throttle_classes", None) is None:
-        return None  # not a DRF view (a throttle called by hand, athrottle's function)
+    if batch is None:
+        classes = getattr(view, "throttle_classes", None)
+        if classes is None or len(classes) < 2:
+            # Not a DRF view (a throttle called by hand, athrottle's function), or a view
+            # of one throttle: nothing to check together.
+            return None
     klass = type(throttle)
     if batch is None or (batch.first is klass and batch.exhausted):
         batch = _new_batch(throttle, request, view)
