@@ -126,7 +126,10 @@ class Plan:
         elif tag.startswith(("~", "=")):
             tag = "=" + tag
         head = f"{self.prefix}{{{tag}"
-        return [head + suffix for suffix in self.suffixes]
+        suffixes = self.suffixes
+        if len(suffixes) == 1:  # one rate, the usual case
+            return [head + suffixes[0]]
+        return [head + suffix for suffix in suffixes]
 
 
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
