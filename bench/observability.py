@@ -31,6 +31,16 @@ with their ratio, the least disturbed figure on a shared machine.
 ``--same`` runs both halves of every pair with the integrations on (an A/A run): any ratio
 away from 1 is noise, so its range is the smallest on/off difference this machine, at this
 moment, can tell apart.
+
+``--instructions`` counts instead of timing: it runs the two request paths under valgrind's
+callgrind (which must be installed; about three minutes), in phases of ``--requests``
+requests, off, on, Prometheus alone, OpenTelemetry alone, and two control hooks: one that
+does nothing (``noop``: what calling hooks costs) and one that makes only the OpenTelemetry
+API calls of an error (``sdk``: find the span, set three attributes); it prints the
+instructions per request of each. The count does not depend on the machine's
+load, so it is the repeatable figure; each phase starts after a warm-up, a full collection
+and ``gc.freeze()`` (so that a collection of the whole heap falls in none), and off and on
+are counted twice, the two counts showing what is left of the noise.
 """
 
 from __future__ import annotations
@@ -211,6 +221,136 @@ def measure(case: Callable[[int], None], rounds: int, batches: int, batch: int) 
     return ratios
 
 
+# The phases of --instructions: the first is counted and dropped (it differs from the
+# others by a few thousand instructions per request, for reasons outside the hooks).
+PHASES = ("discarded", "off", "on", "noop", "prometheus", "otel", "sdk", "off", "on")
+
+
+def sdk_control() -> Callable[..., None]:
+    """A control hook: only the calls of the OpenTelemetry API that the error hook makes
+    (find the span, set the three attributes), nothing of apierrors' own."""
+    from opentelemetry import trace
+
+    def sdk(
+        code: str,
+        status: int,
+        route: str,
+        request: Any,
+        exception: BaseException | None,
+        unexpected: bool,
+    ) -> None:
+        span = trace.get_current_span()
+        if span.is_recording():
+            span.set_attributes(
+                {"error.type": code, "http.response.status_code": status, REQUEST_ID: "x"}
+            )
+
+    return sdk
+
+
+def noop(*args: Any) -> None:
+    """A control hook that does nothing: what calling the hooks costs."""
+
+
+REQUEST_ID = "apierrors.request_id"
+SDK_CONTROL: Any = None
+
+
+def only(mode: str) -> None:
+    """``switch`` for the phases: both integrations, one of them, the control, or none."""
+    global SDK_CONTROL
+    from apierrors import signals
+    from apierrors.contrib import otel, prometheus
+
+    if SDK_CONTROL is None:
+        SDK_CONTROL = sdk_control()
+
+    for name, module in (("prometheus", prometheus), ("otel", otel)):
+        if mode in ("on", name):
+            module.install()
+        else:
+            module.uninstall()
+    for control, hooks in (("sdk", (SDK_CONTROL,)), ("noop", (noop, noop))):
+        signals_ = (signals.error_response, signals.throttle_decision)
+        for signal, hook in zip(signals_, hooks, strict=False):
+            if mode == control:
+                signals.subscribe(signal, hook)
+            else:
+                signals.unsubscribe(signal, hook)
+
+
+def count_phases(cases: tuple[tuple[str, Callable[[int], None]], ...], requests: int) -> None:
+    """Run under callgrind by ``count_instructions``: each phase lies between a call of
+    ``os.getppid`` (the counters are zeroed) and one of ``os.getegid`` (they are dumped);
+    nothing else in the process calls either."""
+    import gc
+
+    for _, case in cases:
+        for mode in PHASES:
+            only(mode)
+            case(100)
+        for mode in PHASES:
+            only(mode)
+            case(20)
+            gc.collect()
+            gc.freeze()
+            os.getppid()
+            case(requests)
+            os.getegid()
+    only("off")
+
+
+def count_instructions(args: argparse.Namespace, url: str) -> None:
+    import re
+    import shutil
+    import subprocess
+
+    if shutil.which("valgrind") is None:
+        sys.exit("--instructions needs valgrind (apt-get install valgrind)")
+    out = Path(tempfile.mkdtemp(prefix="apierrors-callgrind-"))
+    command = [
+        "valgrind",
+        "--tool=callgrind",
+        "--zero-before=os_getppid",
+        "--dump-before=os_getegid",
+        f"--callgrind-out-file={out / 'callgrind.out'}",
+        sys.executable,
+        __file__,
+        "--count-phases",
+        "--redis-url",
+        url,
+        "--requests",
+        str(args.requests),
+    ]
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    counts = []
+    for part in range(1, 2 * len(PHASES) + 1):
+        text = (out / f"callgrind.out.{part}").read_text()
+        found = re.search(r"^summary: (\d+)", text, re.MULTILINE)
+        assert found, f"no summary in callgrind.out.{part}"
+        counts.append(int(found.group(1)) / args.requests)
+    shutil.rmtree(out)
+    print(
+        f"Python {platform.python_version()}, prometheus_client {version('prometheus_client')}, "
+        f"opentelemetry-sdk {version('opentelemetry-sdk')}; instructions per request "
+        f"(callgrind, {args.requests} requests a phase)"
+    )
+    print(
+        f"{'path':<18}{'off':>11}{'on':>11}{'on - off':>10}{'on/off':>8}{'noop':>7}"
+        f"{'prometheus':>11}{'otel':>8}{'sdk':>8}{'off again':>11}{'on again':>11}"
+    )
+    for index, name in enumerate(("error request", "throttled request")):
+        # In the order of PHASES.
+        _, off, on, noop_, prom, otel, sdk, off_again, on_again = counts[
+            index * len(PHASES) : (index + 1) * len(PHASES)
+        ]
+        print(
+            f"{name:<18}{off:>11,.0f}{on:>11,.0f}{on - off:>10,.0f}{on / off:>8.4f}"
+            f"{noop_ - off:>+7,.0f}{prom - off:>+11,.0f}{otel - off:>+8,.0f}{sdk - off:>+8,.0f}"
+            f"{off_again:>11,.0f}{on_again:>11,.0f}"
+        )
+
+
 ROUND_FIGURES: list[dict[tuple[bool, str], float]] = []
 # The fastest batch of each mode: on a busy machine, the closest to the code's own cost.
 BEST: dict[bool, float] = {}
@@ -227,6 +367,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--batches", type=int, default=40)
     parser.add_argument("--batch", type=int, default=25)
+    parser.add_argument(
+        "--instructions", action="store_true", help="count instructions under callgrind"
+    )
+    parser.add_argument("--requests", type=int, default=200, help="per --instructions phase")
+    parser.add_argument("--count-phases", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     SAME = args.same
 
@@ -238,10 +383,23 @@ def main() -> None:
         server = start_redis()
         url = server.url
     try:
+        if args.instructions:
+            count_instructions(args, url)
+            return
         setup(url, args.multiprocess)
         from opentelemetry.sdk.trace import TracerProvider
 
         TRACER = TracerProvider().get_tracer("bench")
+        if args.count_phases:
+            logging.disable(logging.WARNING)
+            count_phases(
+                (
+                    ("error request", request_case("/t/code/RESOURCE_NOT_FOUND/")),
+                    ("throttled request", request_case("/t/throttle/user/")),
+                ),
+                args.requests,
+            )
+            return
         print(
             f"Python {platform.python_version()}, {os.cpu_count()} CPUs, prometheus_client "
             f"{version('prometheus_client')} ({'multiprocess' if args.multiprocess else 'single'}"

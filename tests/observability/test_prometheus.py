@@ -97,3 +97,56 @@ def test_counted_under_asgi(settings):
     response = async_to_sync(client.get)("/t/drf/not_found/")
     assert response.status_code == 404
     assert value("apierrors_error_responses_total", **labels) == before + 1
+
+
+# The hooks keep each labelled child in a dict (apierrors.contrib.prometheus._errors...):
+# a label set met for the first time later on, or one a test dropped from the metric, must
+# still reach the registry.
+
+
+def test_a_label_set_first_met_after_warm_up_is_counted(api_client):
+    for _ in range(3):
+        api_client.get("/t/drf/not_found/")
+    labels = {"code": "METHOD_NOT_ALLOWED", "status": "405", "route": "t/code/<str:code>/"}
+    before = value("apierrors_error_responses_total", **labels)
+    api_client.get("/t/code/METHOD_NOT_ALLOWED/")
+    api_client.get("/t/drf/not_found/")
+    assert value("apierrors_error_responses_total", **labels) == before + 1
+
+
+@pytest.mark.parametrize("drop", ["clear", "remove", "remove_by_labels"])
+def test_counted_again_once_the_metric_dropped_its_label_sets(api_client, drop):
+    labels = {"code": "RESOURCE_NOT_FOUND", "status": "404", "route": "t/drf/<str:name>/"}
+    api_client.get("/t/drf/not_found/")
+    assert value("apierrors_error_responses_total", **labels) >= 1
+    if drop == "clear":
+        metrics.ERROR_RESPONSES.clear()
+    elif drop == "remove":
+        metrics.ERROR_RESPONSES.remove(*labels.values())
+    else:
+        metrics.ERROR_RESPONSES.remove_by_labels(labels)
+    assert REGISTRY.get_sample_value("apierrors_error_responses_total", labels) is None
+    for _ in range(2):
+        api_client.get("/t/drf/not_found/")
+    assert value("apierrors_error_responses_total", **labels) == 2
+
+
+def test_throttle_metrics_counted_again_once_cleared(api_client, clock, redis_store, settings):
+    set_rates(settings, user="4/minute")
+    allowed = {"scope": "user", "outcome": "allowed"}
+    api_client.get("/t/throttle/user/")
+    for metric in (
+        metrics.THROTTLE_DECISIONS,
+        metrics.STORE_LATENCY,
+        metrics.THROTTLE_USAGE,
+        metrics.BREAKER_OPEN,
+    ):
+        metric.clear()
+    api_client.get("/t/throttle/user/")
+    assert value("apierrors_throttle_decisions_total", **allowed) == 1
+    assert value("apierrors_ratelimit_store_latency_seconds_count", store=redis_store) == 1
+    assert value("apierrors_throttle_usage_ratio_count", scope="user") == 1
+    # The breaker's gauge is written when its state changes; once cleared, at the next check.
+    assert (
+        REGISTRY.get_sample_value("apierrors_ratelimit_breaker_open", {"store": redis_store}) == 0
+    )

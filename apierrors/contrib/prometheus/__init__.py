@@ -18,7 +18,7 @@ lists them.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.http import HttpRequest, HttpResponse
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
@@ -26,6 +26,11 @@ from prometheus_client import multiprocess as _multiprocess
 from prometheus_client.exposition import choose_encoder
 
 from apierrors import signals
+
+if TYPE_CHECKING:
+    from prometheus_client.metrics import MetricWrapperBase as _Metric
+else:
+    _Metric = object
 
 __all__ = [
     "BREAKER_OPEN",
@@ -42,50 +47,88 @@ __all__ = [
     "uninstall",
 ]
 
-ERROR_RESPONSES = Counter(
-    "apierrors_error_responses",
-    "Error responses (envelopes) sent, by code, status and URL pattern.",
-    ["code", "status", "route"],
-)
-THROTTLE_DECISIONS = Counter(
-    "apierrors_throttle_decisions",
-    "Throttle checks by scope and outcome: allowed, denied, or, with the store "
-    "unavailable, fail_open (let through) or fail_closed (503).",
-    ["scope", "outcome"],
-)
-THROTTLE_USAGE = Histogram(
-    "apierrors_throttle_usage_ratio",
-    "Share of the decisive policy's limit used once an allowed request is counted "
-    "(1 - remaining / limit), by scope.",
-    ["scope"],
-    buckets=(0.25, 0.5, 0.75, 0.9, 0.95, 1.0),
-)
-STORE_LATENCY = Histogram(
-    "apierrors_ratelimit_store_latency_seconds",
-    "Time one throttle check spent in the rate-limit store, by cache alias.",
-    ["store"],
-    buckets=(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
-)
-STORE_UNAVAILABLE = Counter(
-    "apierrors_ratelimit_store_unavailable",
-    "Throttle checks that found the rate-limit store unavailable, by cache alias and the "
-    "outage policy applied (open: let through, closed: 503).",
-    ["store", "policy"],
-)
-BREAKER_OPEN = Gauge(
-    "apierrors_ratelimit_breaker_open",
-    "1 while the store's circuit breaker is open in at least one live process, else 0.",
-    ["store"],
-    multiprocess_mode="livemax",
-)
-
 # Children by label values, so the hot paths skip ``labels()`` (a lock, a tuple check, a
 # str() of each value): one dict lookup per event.
 _errors: dict[tuple[str, int, str], Any] = {}
 # For an allowed check, the three children it updates: decisions, store latency, usage.
 _allowed: dict[tuple[str, str], tuple[Any, Any, Any]] = {}
 _others: dict[tuple[str, str, str], tuple[Any, Any]] = {}
+# The breaker state last written per store, so the gauge is set only when it changes.
 _breaker: dict[str, bool] = {}
+
+
+def _forget() -> None:
+    """Empty the caches above: the children they hold may no longer be the metrics'."""
+    for cache in (_errors, _allowed, _others, _breaker):
+        cache.clear()
+
+
+class _Forgetful(_Metric):
+    """A metric whose label sets, once dropped (``remove``, ``remove_by_labels``, ``clear``,
+    as a test resetting the metrics does), are dropped from the hooks' caches too, so the
+    next event creates a child the registry sees rather than updating a detached one."""
+
+    def remove(self, *labelvalues: Any) -> None:
+        super().remove(*labelvalues)
+        _forget()
+
+    def remove_by_labels(self, labels: dict[str, str]) -> None:
+        super().remove_by_labels(labels)
+        _forget()
+
+    def clear(self) -> None:
+        super().clear()
+        _forget()
+
+
+class _Counter(_Forgetful, Counter):
+    pass
+
+
+class _Histogram(_Forgetful, Histogram):
+    pass
+
+
+class _Gauge(_Forgetful, Gauge):
+    pass
+
+
+ERROR_RESPONSES = _Counter(
+    "apierrors_error_responses",
+    "Error responses (envelopes) sent, by code, status and URL pattern.",
+    ["code", "status", "route"],
+)
+THROTTLE_DECISIONS = _Counter(
+    "apierrors_throttle_decisions",
+    "Throttle checks by scope and outcome: allowed, denied, or, with the store "
+    "unavailable, fail_open (let through) or fail_closed (503).",
+    ["scope", "outcome"],
+)
+THROTTLE_USAGE = _Histogram(
+    "apierrors_throttle_usage_ratio",
+    "Share of the decisive policy's limit used once an allowed request is counted "
+    "(1 - remaining / limit), by scope.",
+    ["scope"],
+    buckets=(0.25, 0.5, 0.75, 0.9, 0.95, 1.0),
+)
+STORE_LATENCY = _Histogram(
+    "apierrors_ratelimit_store_latency_seconds",
+    "Time one throttle check spent in the rate-limit store, by cache alias.",
+    ["store"],
+    buckets=(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
+)
+STORE_UNAVAILABLE = _Counter(
+    "apierrors_ratelimit_store_unavailable",
+    "Throttle checks that found the rate-limit store unavailable, by cache alias and the "
+    "outage policy applied (open: let through, closed: 503).",
+    ["store", "policy"],
+)
+BREAKER_OPEN = _Gauge(
+    "apierrors_ratelimit_breaker_open",
+    "1 while the store's circuit breaker is open in at least one live process, else 0.",
+    ["store"],
+    multiprocess_mode="livemax",
+)
 
 
 def on_error_response(
@@ -97,10 +140,10 @@ def on_error_response(
     unexpected: bool,
 ) -> None:
     """The ``error_response`` hook: count the envelope."""
-    key = (code, status, route)
-    child = _errors.get(key)
-    if child is None:
-        child = _errors[key] = ERROR_RESPONSES.labels(code, str(status), route)
+    try:
+        child = _errors[code, status, route]
+    except KeyError:
+        child = _errors[code, status, route] = ERROR_RESPONSES.labels(code, str(status), route)
     child.inc()
 
 
@@ -121,17 +164,18 @@ def on_throttle_decision(
     for an allowed check, the share of the limit used."""
     if allowed and not store_unavailable:
         # The common case: one lookup, one counter and two histogram updates.
-        children = _allowed.get((scope, store))
-        if children is None:
-            children = _allowed[scope, store] = (
+        try:
+            decisions, latencies, usage = _allowed[scope, store]
+        except KeyError:
+            decisions, latencies, usage = _allowed[scope, store] = (
                 THROTTLE_DECISIONS.labels(scope, "allowed"),
                 STORE_LATENCY.labels(store),
                 THROTTLE_USAGE.labels(scope),
             )
-        children[0].inc()
-        children[1].observe(latency)
+        decisions.inc()
+        latencies.observe(latency)
         if limit and remaining is not None:
-            children[2].observe((limit - remaining) / limit)
+            usage.observe((limit - remaining) / limit)
     else:
         if store_unavailable:
             outcome = "fail_open" if fail_open else "fail_closed"
