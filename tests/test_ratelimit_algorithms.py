@@ -212,3 +212,22 @@ def test_threads_of_one_process_admit_exactly_the_limit(request, kind, algorithm
         thread.join(timeout=60)
     assert sum(admitted) == 100
     assert list(store.check("shared", plan, T0))[5] == 900  # the hour lost only the 100
+
+
+def test_every_script_has_its_sections_in_place():
+    from apierrors.ratelimit.algorithms import Mixed
+
+    for source in [algorithm.source for algorithm in ALGORITHMS.values()] + [
+        Mixed(list(ALGORITHMS.values())).source
+    ]:
+        assert "-- @" not in source  # every section marker replaced
+        assert source.startswith(_clock_source())
+        assert source.rstrip().endswith("return out")
+
+
+def _clock_source() -> str:
+    from pathlib import Path
+
+    import apierrors.ratelimit
+
+    return (Path(apierrors.ratelimit.__file__).parent / "clock.lua").read_text(encoding="utf-8")

@@ -13,13 +13,15 @@ plus, when the request is allowed, the new state and time-to-live of each key. A
 that any policy denies writes nothing, so it consumes no policy's quota. The tests run the
 two forms side by side on the same request sequences.
 
-To add an algorithm, subclass ``Algorithm``, write its ``.lua`` beside this module (two
-functions, ``<name>_check(k, a)`` and ``<name>_finish(k, allowed)``, as ``gcra.lua``) and
-add an instance to ``ALGORITHMS``. A script is ``clock.lua`` (it sets ``now``, ``slack`` and
-the reply ``out`` from ``ARGV[1]``), the algorithm's functions and ``driver.lua``, which
-checks every policy before it finishes any. ``Mixed`` checks the policies of several
-algorithms in one step (several throttles of a view): its script holds every algorithm's
-functions and ``mixed.lua``, its driver.
+To add an algorithm, subclass ``Algorithm``, write its ``.lua`` beside this module (three
+sections, ``-- @prelude``, ``-- @check`` and ``-- @finish``, as ``gcra.lua``) and add an
+instance to ``ALGORITHMS``. A script is ``clock.lua`` (it sets ``now``, ``slack`` and the
+reply ``out`` from ``ARGV[1]``), the algorithm's prelude and ``driver.lua`` with the
+algorithm's check and finish sections in its two loops: every policy is checked before
+any is finished. The sections are placed as text, not called as Lua functions, so a script
+makes no closure and no call per key. ``Mixed`` checks the policies of several algorithms
+in one step (several throttles of a view): its script holds every algorithm's sections,
+chosen per key by ``mixed.lua``.
 """
 
 from __future__ import annotations
@@ -60,14 +62,13 @@ class Algorithm:
 
     @cached_property
     def source(self) -> str:
-        """The script: ``clock.lua`` (the clock every script starts with), its functions,
-        then ``driver.lua`` calling them."""
-        name = self.name
-        return (
-            _lua("clock")
-            + _lua(name)
-            + f"local check, finish = {name}_check, {name}_finish\n"
-            + _lua("driver")
+        """The script: ``clock.lua`` (the clock every script starts with), the algorithm's
+        prelude, then ``driver.lua`` with its check and finish sections in place."""
+        sections = _sections(self.name)
+        return _place(
+            _lua("clock") + sections["prelude"] + _lua("driver"),
+            check=_block(sections["check"]),
+            finish=_block(sections["finish"]),
         )
 
     def params(self, rate: Rate, burst: int | None) -> tuple[int, int]:
@@ -93,6 +94,35 @@ class Algorithm:
 
 def _lua(name: str) -> str:
     return Path(__file__).with_name(f"{name}.lua").read_text(encoding="utf-8")
+
+
+def _sections(name: str) -> dict[str, str]:
+    """The ``-- @prelude``, ``-- @check`` and ``-- @finish`` sections of ``<name>.lua``."""
+    sections: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in _lua(name).splitlines(keepends=True):
+        marker = line.strip()
+        if marker in ("-- @prelude", "-- @check", "-- @finish"):
+            current = sections.setdefault(marker[4:], [])
+        elif current is not None:
+            current.append(line)
+    if set(sections) != {"prelude", "check", "finish"}:
+        raise ValueError(f"{name}.lua needs the sections @prelude, @check and @finish")
+    return {section: "".join(lines) for section, lines in sections.items()}
+
+
+def _block(code: str) -> str:
+    """A section as a block of its own, so that its locals stay in it."""
+    return f"do\n{code}end\n"
+
+
+def _place(driver: str, **sections: str) -> str:
+    """``driver`` with each ``-- @<section>`` line replaced by the code given for it."""
+    lines = []
+    for line in driver.splitlines(keepends=True):
+        marker = line.strip()
+        lines.append(sections.get(marker[4:], line) if marker.startswith("-- @") else line)
+    return "".join(lines)
 
 
 def _text(state: State) -> str | None:
@@ -308,14 +338,18 @@ class Mixed(Algorithm):
 
 @cache
 def _mixed_source() -> str:
-    # The algorithms' functions, then the table mixed.lua finds them in, by key tag.
-    entries = ", ".join(
-        f"{algorithm.key_tag} = {{{algorithm.name}_check, {algorithm.name}_finish}}"
-        for algorithm in ALGORITHMS.values()
-    )
-    return (
-        _lua("clock")
-        + "".join(_lua(name) for name in ALGORITHMS)
-        + f"local ALGORITHMS = {{{entries}}}\n"
-        + _lua("mixed")
+    # Every algorithm's prelude, then mixed.lua with, in each loop, the algorithm's section
+    # under a test of the policy's letter.
+    sections = {algorithm.key_tag: _sections(algorithm.name) for algorithm in ALGORITHMS.values()}
+
+    def chosen(part: str) -> str:
+        branches = [
+            f'{"if" if i == 0 else "elseif"} kind == "{tag}" then\n{found[part]}'
+            for i, (tag, found) in enumerate(sections.items())
+        ]
+        return "".join(branches) + "end\n"
+
+    preludes = "".join(found["prelude"] for found in sections.values())
+    return _place(
+        _lua("clock") + preludes + _lua("mixed"), check=chosen("check"), finish=chosen("finish")
     )

@@ -1,8 +1,10 @@
 -- Fixed window, epoch-aligned: at most `limit` requests in each window of `period`.
 --
--- For each of its keys the driver calls fixed_window_check(k, a): KEYS[k] is the policy's
--- key, ARGV[a] its limit and ARGV[a + 1] its period in microseconds. Then, once every
--- policy of the request has been checked, fixed_window_finish(k, allowed).
+-- Three sections, which the loader (algorithms.py) places in a script: the prelude once,
+-- then the check for each key of the algorithm (inside the driver's loop: KEYS[k] is the
+-- policy's key, ARGV[a] its limit and ARGV[a + 1] its period in microseconds; it sets
+-- `ok` to false when the policy denies), then, once every policy of the request has been
+-- checked, the finish for each key (`allowed`: whether every policy allowed).
 --
 -- A key holds one integer naming its count and the window the count belongs to:
 --
@@ -23,62 +25,59 @@
 -- Fills out[3k .. 3k + 2]: remaining after this request, the end of the window
 -- (microseconds) and how long a denying policy wants the client to wait (0 for a policy
 -- that allows). `now`, `slack` and `out` come from clock.lua.
+-- @prelude
 local fixed_window_span = 4294967296
 local fixed_window_step = 1
 if slack == 0 then
   fixed_window_step = 2
 end
-
-local function fixed_window_check(k, a)
-  local key = KEYS[k]
-  local limit = tonumber(ARGV[a])
-  local period = tonumber(ARGV[a + 1])
-  -- Integer division from a double quotient, corrected where the quotient rounded.
-  local window = math.floor(now / period)
-  if window * period > now then
-    window = window - 1
-  elseif (window + 1) * period <= now then
-    window = window + 1
+-- @check
+local key = KEYS[k]
+local limit = tonumber(ARGV[a])
+local period = tonumber(ARGV[a + 1])
+-- Integer division from a double quotient, corrected where the quotient rounded.
+local window = math.floor(now / period)
+if window * period > now then
+  window = window - 1
+elseif (window + 1) * period <= now then
+  window = window + 1
+end
+local reset = (window + 1) * period
+local count
+if fixed_window_step == 2 then
+  local parity = window % 2
+  -- Limits are at most 10^9 (rates.MAX_LIMIT): a value of this form stays below 2^32.
+  local value = redis.call("INCRBY", key, 2)
+  count = (value - parity) / 2
+  if value >= fixed_window_span or value % 2 ~= parity then
+    count = 1
+    redis.call("SET", key, string.format("%d", 2 + parity))
+    redis.call("PEXPIREAT", key, string.format("%d", reset / 1000))
+  elseif value == 2 then
+    -- A new key (a stored count is at least 1): it ends with its window.
+    redis.call("PEXPIREAT", key, string.format("%d", reset / 1000))
   end
-  local reset = (window + 1) * period
-  local count
-  if fixed_window_step == 2 then
-    local parity = window % 2
-    -- Limits are at most 10^9 (rates.MAX_LIMIT): a value of this form stays below 2^32.
-    local value = redis.call("INCRBY", key, 2)
-    count = (value - parity) / 2
-    if value >= fixed_window_span or value % 2 ~= parity then
-      count = 1
-      redis.call("SET", key, string.format("%d", 2 + parity))
-      redis.call("PEXPIREAT", key, string.format("%d", reset / 1000))
-    elseif value == 2 then
-      -- A new key (a stored count is at least 1): it ends with its window.
-      redis.call("PEXPIREAT", key, string.format("%d", reset / 1000))
-    end
-  else
-    local code = window % 1048576 + 1
-    local value = redis.call("INCR", key)
-    count = value % fixed_window_span
-    if value - count ~= code * fixed_window_span then
-      count = 1
-      local ttl = math.ceil((reset - now) / 1000) + slack
-      redis.call("SET", key, string.format("%d", code * fixed_window_span + 1),
-        "PX", string.format("%d", ttl))
-    end
+else
+  local code = window % 1048576 + 1
+  local value = redis.call("INCR", key)
+  count = value % fixed_window_span
+  if value - count ~= code * fixed_window_span then
+    count = 1
+    local ttl = math.ceil((reset - now) / 1000) + slack
+    redis.call("SET", key, string.format("%d", code * fixed_window_span + 1),
+      "PX", string.format("%d", ttl))
   end
-  out[3 * k + 1] = reset
-  if count > limit then
-    out[3 * k] = 0
-    out[3 * k + 2] = reset - now
-    return false
-  end
+end
+out[3 * k + 1] = reset
+if count > limit then
+  out[3 * k] = 0
+  out[3 * k + 2] = reset - now
+  ok = false
+else
   out[3 * k] = limit - count
   out[3 * k + 2] = 0
-  return true
 end
-
-local function fixed_window_finish(k, allowed)
-  if not allowed then
-    redis.call("DECRBY", KEYS[k], fixed_window_step)
-  end
+-- @finish
+if not allowed then
+  redis.call("DECRBY", KEYS[k], fixed_window_step)
 end

@@ -1,10 +1,12 @@
 -- GCRA (generic cell rate algorithm): a smooth rate with a burst allowance.
 --
--- For each of its keys the driver calls gcra_check(k, a): KEYS[k] is the policy's key,
--- ARGV[a] its interval (the period divided by the limit, microseconds) and ARGV[a + 1] its
--- tolerance (interval * burst). Then, once every policy of the request has been checked,
--- gcra_finish(k, allowed). A key holds the theoretical arrival time (TAT), in one of two
--- forms:
+-- Three sections, which the loader (algorithms.py) places in a script: the prelude once,
+-- then the check for each key of the algorithm (inside the driver's loop: KEYS[k] is the
+-- policy's key, ARGV[a] its interval, the period divided by the limit in microseconds, and
+-- ARGV[a + 1] its tolerance, interval * burst; it sets `ok` to false when the policy
+-- denies), then, once every policy of the request has been checked, the finish for each
+-- key (`allowed`: whether every policy allowed). A key holds the theoretical arrival time
+-- (TAT), in one of two forms:
 --
 -- - on the server's clock (production, Redis 7+): the key expires at the TAT rounded up to
 --   the millisecond (PEXPIREAT), and holds what the rounding added, 0 to 999 microseconds:
@@ -19,47 +21,43 @@
 -- Fills out[3k .. 3k + 2]: requests still admissible now, when the burst is whole again
 -- (the TAT, microseconds) and how long a denying policy wants the client to wait (0 for a
 -- policy that allows). `now`, `slack` and `out` come from clock.lua.
+-- @prelude
 local gcra_tats = {}
 -- Whether the keys can hold the TAT relative to their expiry: on the server's clock, on
 -- Redis 7+ (PEXPIRETIME; REDIS_VERSION_NUM is nil before 7, 0x070000 is 458752).
 local gcra_relative = slack == 0 and (redis.REDIS_VERSION_NUM or 0) >= 458752
-
-local function gcra_check(k, a)
-  local key = KEYS[k]
-  local interval = tonumber(ARGV[a])
-  local tolerance = tonumber(ARGV[a + 1])
-  local tat = tonumber(redis.call("GET", key))
-  if tat and tat < 1000 then
-    local at = redis.call("PEXPIRETIME", key)
-    if at > 0 then
-      tat = at * 1000 - tat
-    else
-      tat = nil
-    end
+-- @check
+local key = KEYS[k]
+local interval = tonumber(ARGV[a])
+local tolerance = tonumber(ARGV[a + 1])
+local tat = tonumber(redis.call("GET", key))
+if tat and tat < 1000 then
+  local at = redis.call("PEXPIRETIME", key)
+  if at > 0 then
+    tat = at * 1000 - tat
+  else
+    tat = nil
   end
-  tat = tat or now
-  if tat < now then
-    tat = now
-  end
-  local new_tat = tat + interval
-  local allow_at = new_tat - tolerance
-  gcra_tats[k] = new_tat
-  out[3 * k + 1] = tat
-  if allow_at > now then
-    out[3 * k] = 0
-    out[3 * k + 2] = allow_at - now
-    return false
-  end
+end
+tat = tat or now
+if tat < now then
+  tat = now
+end
+local new_tat = tat + interval
+local allow_at = new_tat - tolerance
+gcra_tats[k] = new_tat
+out[3 * k + 1] = tat
+if allow_at > now then
+  out[3 * k] = 0
+  out[3 * k + 2] = allow_at - now
+  ok = false
+else
   -- What is left once this request is counted (the driver adds one if it is not).
   out[3 * k] = math.floor((tolerance - (new_tat - now)) / interval)
   out[3 * k + 2] = 0
-  return true
 end
-
-local function gcra_finish(k, allowed)
-  if not allowed then
-    return
-  end
+-- @finish
+if allowed then
   local key = KEYS[k]
   local tat = gcra_tats[k]
   -- Arguments as strings: Redis converts a Lua number more slowly than Lua formats it.
