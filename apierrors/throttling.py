@@ -30,7 +30,7 @@ from rest_framework.throttling import BaseThrottle
 from apierrors import signals
 from apierrors.athrottle import _sync_override, athrottle
 from apierrors.exceptions import ServiceUnavailable
-from apierrors.ratelimit import batch, get_store, headers
+from apierrors.ratelimit import batch, config, get_store, headers
 from apierrors.ratelimit.aliases import cache_alias_of
 from apierrors.ratelimit.base import (
     Decision,
@@ -185,13 +185,13 @@ class RateLimitThrottle(BaseThrottle):
                 rate_from_drf(self.parse_rate(one), f"{type(self).__name__}.parse_rate({one!r})")
                 for one in rates
             )
-        settings = current()
+        settings = config._current or current()  # the snapshot, without a call
         return plan_for(rates, self.algorithm or settings.algorithm, self.burst, settings.prefix)
 
     def get_store(self) -> Store:
         """The store of ``store``, else ``cache_alias``, else ``THROTTLE_STORE``, else
         ``THROTTLE_CACHE``."""
-        settings = current()
+        settings = config._current or current()  # the snapshot, without a call
         return get_store(self.store or self.cache_alias or settings.store or settings.cache)
 
     def get_ident(self, request: Request | HttpRequest) -> str:
@@ -298,7 +298,7 @@ class RateLimitThrottle(BaseThrottle):
         if started:
             signals.send_throttle_decision(self, request, store, started, plan, decision)
         self.plan, self.result, self.decision = plan, result, decision
-        settings = current()
+        settings = config._current or current()  # the snapshot, without a call
         if settings.headers:
             django_request = getattr(request, "_request", request)
             if type(self).record_headers is RateLimitThrottle.record_headers:

@@ -21,6 +21,7 @@ from typing import ClassVar, NamedTuple
 
 from asgiref.sync import sync_to_async
 
+from apierrors.ratelimit import config
 from apierrors.ratelimit.algorithms import (
     ALGORITHMS,
     HEAD,
@@ -390,7 +391,7 @@ class Store:
             keys += plan.keys(tag)
         if not self.together(keys):
             return None
-        denied = self.denied if current().remember_denials else None
+        denied = self.denied if (config._current or current()).remember_denials else None
         sent = 0
         if denied is not None:
             remembered = [denied.lookup(plan, tag, now) for tag, plan in parts]
@@ -460,7 +461,7 @@ class Store:
         self, tag: str, plan: Plan, now: int | None
     ) -> tuple[Result | None, DeniedMemory | None, int]:
         """A remembered refusal, the memory to remember a new one in, and when we asked."""
-        denied = self.denied if current().remember_denials else None
+        denied = self.denied if (config._current or current()).remember_denials else None
         if denied is None:
             return None, None, 0
         remembered = denied.lookup(plan, tag, now)

@@ -27,6 +27,7 @@ from django.http import HttpRequest
 from rest_framework.settings import api_settings
 
 from apierrors.conf import conf
+from apierrors.ratelimit import config
 from apierrors.ratelimit.config import ThrottleSettings, current
 
 UNKNOWN = "unknown"
@@ -37,7 +38,7 @@ def client_ident(request: HttpRequest) -> str:
     meta = request.META
     remote = meta.get("REMOTE_ADDR") or ""
     address = remote
-    settings = current()
+    settings = config._current or current()
     num_proxies = settings.num_proxies if _sets_num_proxies(settings) else api_settings.NUM_PROXIES
     if num_proxies:
         forwarded = meta.get("HTTP_X_FORWARDED_FOR")
