@@ -54,6 +54,18 @@ def is_default(cls: type[drf.APIException], message: str) -> bool:
     return message.startswith(head) and message.endswith(tail) and len(message) >= len(head + tail)
 
 
+_CLASS_FOR_STATUS: dict[int, type[errors.ApiError]] = {}
+
+
+def class_for_status(status: int) -> type[errors.ApiError]:
+    """The class of the code that names an error of ``status`` carrying no code of its own
+    (``entry_for_status``), looked up once per status: the catalogue does not change."""
+    cls = _CLASS_FOR_STATUS.get(status)
+    if cls is None:
+        cls = _CLASS_FOR_STATUS[status] = errors.class_for_code(entry_for_status(status).code)
+    return cls
+
+
 def drf_error(handler: ExceptionHandler, exc: drf.APIException) -> errors.ApiError:
     """A DRF exception's error."""
     if isinstance(exc, drf.ValidationError):
@@ -77,10 +89,11 @@ def drf_error(handler: ExceptionHandler, exc: drf.APIException) -> errors.ApiErr
         # request's Origin or Referer header back.
         return errors.Forbidden(CSRF_FAILED)
     status = exc.status_code
-    error_class = errors.class_for_code(entry_for_status(status).code)
+    error_class = class_for_status(status)
     if status >= 500:
         return error_class(status=status)
-    if isinstance(exc.detail, Mapping | list):
+    detail = exc.detail
+    if not isinstance(detail, str) and isinstance(detail, Mapping | list):
         # A detail of fields (``APIException({"slug": ["taken"]})``) is answered like a
         # validation error, with the code that stands for the exception's status.
         return handler.convert_validation(exc.detail, status=status)
@@ -97,9 +110,11 @@ def kept_message(handler: ExceptionHandler, exc: drf.APIException) -> str | None
     message = handler.plain_message(exc)
     if message is None:
         return None
-    for quoting in handler.request_quoting_types:
-        if isinstance(exc, quoting) and is_default(quoting, message):
-            return None
+    quoting_types = handler.request_quoting_types
+    if isinstance(exc, quoting_types):
+        for quoting in quoting_types:
+            if isinstance(exc, quoting) and is_default(quoting, message):
+                return None
     if isinstance(exc, drf.Throttled) and message.startswith(str(drf.Throttled.default_detail)):
         return None
     if isinstance(exc, drf.ParseError) and message.startswith(MULTIPART_PREFIX):

@@ -18,7 +18,7 @@ from django.utils.translation import ngettext
 from rest_framework.settings import api_settings
 
 from apierrors import codes
-from apierrors.conf import conf
+from apierrors.conf import envelope_settings
 from apierrors.exceptions import ApiError, FieldProblem, find_class, status_for_code
 from apierrors.ratelimit.headers import retry_after_seconds
 
@@ -108,7 +108,7 @@ def field_code(drf_code: str | None) -> str:
     """The catalogue code for one validation leaf's DRF or Django code."""
     if drf_code is None:
         return codes.VALIDATION_ERROR.code
-    extra = conf.FIELD_CODES
+    extra = envelope_settings().field_codes
     if drf_code in extra:
         return extra[drf_code]
     if drf_code in DRF_FIELD_CODES:
@@ -121,7 +121,7 @@ def field_code(drf_code: str | None) -> str:
 def flatten(detail: Any, *, camel: bool | None = None) -> list[FieldProblem]:
     """Every leaf of a DRF ``ValidationError.detail`` tree as one ``FieldProblem``."""
     if camel is None:
-        camel = conf.CAMELIZE_FIELDS
+        camel = envelope_settings().camelize_fields
     problems: list[FieldProblem] = []
     _walk(detail, [], problems, camel)
     return problems
@@ -212,7 +212,7 @@ def anchor(code: str) -> str:
 
 def doc_url(code: str) -> str | None:
     """The link to ``code``'s entry on the catalogue page, when ``DOCS_URL`` is set."""
-    base = conf.DOCS_URL
+    base = envelope_settings().docs_url
     if not base:
         return None
     return f"{base}#{anchor(code)}"

@@ -28,7 +28,7 @@ from typing import Any, ClassVar
 
 from django.utils.functional import Promise
 from django.utils.translation import ngettext
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, ErrorDetail
 
 from apierrors import codes
 from apierrors.codes import ErrorCode
@@ -96,7 +96,11 @@ class ApiError(APIException):
         self.headers: dict[str, str] = dict(headers) if headers else {}
         if message is None:
             message = self.default_message()
-        super().__init__(detail=message, code=self.default_code)  # type: ignore[arg-type]
+        if type(message) is str:
+            # What APIException.__init__ makes of a plain sentence, without its walk.
+            self.detail = ErrorDetail(message, self.default_code)
+        else:
+            super().__init__(detail=message, code=self.default_code)  # type: ignore[arg-type]
 
     def default_message(self) -> str | Promise | None:
         """The message when the raiser gives none; ``None`` means ``default_detail``.

@@ -24,7 +24,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.translation import gettext_lazy as _
 
 from apierrors import exceptions as errors
-from apierrors.conf import conf
+from apierrors.conf import envelope_settings
 from apierrors.handler import ATOMIC_DEPTH_ATTR, get_handler, is_envelope
 from apierrors.ratelimit import headers as rate_limit_headers
 from apierrors.request_id import accept_or_generate, current_request_id
@@ -39,7 +39,8 @@ _KEPT_HEADERS = ("Allow", "WWW-Authenticate", "Retry-After", "Vary")
 
 def is_excluded(request: HttpRequest) -> bool:
     """Whether ``APIERRORS["EXCLUDE_PATHS"]`` leaves ``request``'s error pages to Django."""
-    return any(re.search(pattern, request.path_info) for pattern in conf.EXCLUDE_PATHS)
+    patterns = envelope_settings().exclude_paths
+    return bool(patterns) and any(re.search(pattern, request.path_info) for pattern in patterns)
 
 
 class APIErrorsMiddleware:
@@ -81,12 +82,9 @@ class APIErrorsMiddleware:
             current_request_id.reset(token)
 
     def begin(self, request: HttpRequest) -> Token[str | None]:
-        incoming = None
-        if conf.ACCEPT_REQUEST_ID:
-            # META directly: request.headers would copy every header on first use.
-            meta_key = "HTTP_" + conf.REQUEST_ID_HEADER.upper().replace("-", "_")
-            incoming = request.META.get(meta_key)
-        request_id = accept_or_generate(incoming)
+        # META directly: request.headers would copy every header on first use.
+        meta_key = envelope_settings().request_id_meta_key
+        request_id = accept_or_generate(request.META.get(meta_key) if meta_key else None)
         request.request_id = request_id  # type: ignore[attr-defined]
         # The handler rolls back only the atomic blocks the request opens itself. Recorded
         # only when some are open already (a test's transaction): a request that finds none
@@ -126,7 +124,7 @@ class APIErrorsMiddleware:
             and self.should_rewrite(request, response)
         ):
             response = self.rewrite(request, response)
-        response[conf.REQUEST_ID_HEADER] = request.request_id  # type: ignore[attr-defined]
+        response[envelope_settings().request_id_header] = request.request_id  # type: ignore[attr-defined]
         rate_limit_headers.send(request, response)
         return response
 
