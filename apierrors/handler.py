@@ -28,7 +28,6 @@ from django.utils.module_loading import import_string
 from rest_framework import exceptions as drf
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
-from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from apierrors import conversion, envelope, problem, signals
@@ -42,6 +41,7 @@ from apierrors.database import is_unique_violation as is_unique_violation  # re-
 from apierrors.ratelimit.headers import RETRY_AFTER
 from apierrors.ratelimit.headers import retry_after_seconds as retry_after_seconds  # re-exported
 from apierrors.request_id import generate, get_request_id
+from apierrors.response import EnvelopeResponse
 
 logger = logging.getLogger("django.request")
 
@@ -341,7 +341,9 @@ class ExceptionHandler:
             body, content_type = problem.negotiate(body, status, django_request)
         response: HttpResponse
         if drf_request:
-            response = Response(body, status=status, headers=headers, content_type=content_type)
+            response = EnvelopeResponse(
+                body, status=status, headers=headers, content_type=content_type
+            )
             renderer = getattr(request, "accepted_renderer", None)
             # The envelope is JSON whatever was negotiated (the browsable API, a 406).
             if renderer is None or "json" not in str(getattr(renderer, "media_type", "")):

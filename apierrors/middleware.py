@@ -19,11 +19,11 @@ from collections.abc import Awaitable, Callable
 from contextvars import Token
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
-from django.db import connections
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.translation import gettext_lazy as _
 
 from apierrors import exceptions as errors
+from apierrors import transactions
 from apierrors.conf import envelope_settings
 from apierrors.handler import ATOMIC_DEPTH_ATTR, get_handler, is_envelope
 from apierrors.ratelimit import headers as rate_limit_headers
@@ -89,11 +89,7 @@ class APIErrorsMiddleware:
         # The handler rolls back only the atomic blocks the request opens itself. Recorded
         # only when some are open already (a test's transaction): a request that finds none
         # pays for nothing more, and the handler reads no record as none.
-        opened = {
-            connection.alias: len(connection.atomic_blocks)
-            for connection in connections.all(initialized_only=True)
-            if connection.atomic_blocks
-        }
+        opened = transactions.open_blocks()
         if opened:
             setattr(request, ATOMIC_DEPTH_ATTR, opened)
         return current_request_id.set(request_id)
