@@ -53,29 +53,6 @@ def _encoder(
     )
 
 
-def render_json(renderer: Any, data: Any, media_type: str | None, context: dict[str, Any]) -> bytes:
-    """What ``renderer.render(data, media_type, context)`` returns, the shorter way when
-    ``renderer`` is DRF's ``JSONRenderer`` and nothing asks for an ``indent``."""
-    if (
-        type(renderer) is JSONRenderer
-        and type(data) is dict
-        and JSONRenderer.render is _DRF_JSON_RENDER
-        and JSONRenderer.get_indent is _DRF_GET_INDENT
-        # JSONRenderer.get_indent: only the media type's parameters or the context's
-        # "indent" ask for one; "application/json" has no parameters.
-        and (media_type == JSON_MEDIA_TYPE or not media_type)
-        and context.get("indent") is None
-    ):
-        encoder = _encoder(
-            renderer.encoder_class, renderer.ensure_ascii, not renderer.strict, renderer.compact
-        )
-        if encoder is not None:
-            text = encoder.encode(data)
-            return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029").encode()
-    rendered: bytes = renderer.render(data, media_type, context)
-    return rendered
-
-
 class EnvelopeResponse(Response):
     """A DRF ``Response`` holding an envelope; see the module's docstring."""
 
@@ -107,21 +84,38 @@ class EnvelopeResponse(Response):
         renderer = getattr(self, "accepted_renderer", None)
         if type(renderer) is not JSONRenderer:
             return super().rendered_content
-        # Response.rendered_content, with render_json for the renderer's call.
+        # Response.rendered_content, with a kept encoder for JSONRenderer.render's dumps.
         accepted_media_type = getattr(self, "accepted_media_type", None)
         context = getattr(self, "renderer_context", None)
         assert accepted_media_type, ".accepted_media_type not set on Response"
         assert context is not None, ".renderer_context not set on Response"
         context["response"] = self
-        media_type = renderer.media_type
-        charset = renderer.charset
         content_type = self.content_type
-        if content_type is None and charset is not None:
-            content_type = f"{media_type}; charset={charset}"
-        elif content_type is None:
-            content_type = media_type
+        if content_type is None:
+            charset = renderer.charset
+            media_type = renderer.media_type
+            content_type = media_type if charset is None else f"{media_type}; charset={charset}"
         self["Content-Type"] = content_type
-        ret = render_json(renderer, self.data, accepted_media_type, context)
+        data = self.data
+        encoder = None
+        if (
+            # JSONRenderer.get_indent: only the media type's parameters or the context's
+            # "indent" ask for one, and "application/json" has no parameters.
+            accepted_media_type == JSON_MEDIA_TYPE
+            and context.get("indent") is None
+            and type(data) is dict
+            and JSONRenderer.render is _DRF_JSON_RENDER
+            and JSONRenderer.get_indent is _DRF_GET_INDENT
+        ):
+            encoder = _encoder(
+                renderer.encoder_class, renderer.ensure_ascii, not renderer.strict, renderer.compact
+            )
+        if encoder is None:
+            ret: bytes = renderer.render(data, accepted_media_type, context)
+        else:
+            text = encoder.encode(data)
+            # JSONRenderer.render's escapes, for a JavaScript-safe literal.
+            ret = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029").encode()
         if not ret:
             del self["Content-Type"]
         return ret
