@@ -52,8 +52,7 @@ def open_blocks() -> dict[str, int]:
     known: dict[str, Any] | None = getattr(_thread, "connections", None)
     if known is None:
         known = _thread.connections = {
-            connection.alias: connection
-            for connection in connections.all(initialized_only=True)
+            connection.alias: connection for connection in connections.all(initialized_only=True)
         }
     for connection in known.values():
         if connection.atomic_blocks:

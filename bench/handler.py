@@ -185,9 +185,7 @@ def main() -> None:
         f" of {args.batches} x {args.batch} responses per side; metrics "
         + ("on" if args.prometheus else "off")
     )
-    print(
-        f"{'error':<16}{'DRF us':>8}{'apierrors us':>14}{'ratio':>7}{'rounds':>13}{'cpu':>7}"
-    )
+    print(f"{'error':<16}{'DRF us':>8}{'apierrors us':>14}{'ratio':>7}{'rounds':>13}{'cpu':>7}")
     for name, raiser in CASES:
         if args.case and name not in args.case:
             continue

@@ -13,7 +13,7 @@ from apierrors.response import EnvelopeResponse
 BODY = {
     "error": {
         "code": "VALIDATION_ERROR",
-        "message": "Ça ne va pas: \u2028 \u2029 \"quoted\" \\ </script> 😀",
+        "message": 'Ça ne va pas: \u2028 \u2029 "quoted" \\ </script> 😀',
         "requestId": "req_0123456789abcdef01234567",
         "details": [{"field": "items[0].name", "code": "INVALID_FORMAT", "message": "x"}],
         "retryAfter": 3,
