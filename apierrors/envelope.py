@@ -11,6 +11,7 @@ docs alike.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS as DJANGO_NON_FIELD_ERRORS
@@ -106,9 +107,12 @@ def format_path(parts: Sequence[PathPart], *, camel: bool) -> str | None:
 
 def field_code(drf_code: str | None) -> str:
     """The catalogue code for one validation leaf's DRF or Django code."""
+    return _field_code(drf_code, envelope_settings().field_codes)
+
+
+def _field_code(drf_code: str | None, extra: Mapping[str, str]) -> str:
     if drf_code is None:
         return codes.VALIDATION_ERROR.code
-    extra = envelope_settings().field_codes
     if drf_code in extra:
         return extra[drf_code]
     if drf_code in DRF_FIELD_CODES:
@@ -120,10 +124,12 @@ def field_code(drf_code: str | None) -> str:
 
 def flatten(detail: Any, *, camel: bool | None = None) -> list[FieldProblem]:
     """Every leaf of a DRF ``ValidationError.detail`` tree as one ``FieldProblem``."""
+    settings = envelope_settings()
     if camel is None:
-        camel = envelope_settings().camelize_fields
+        camel = settings.camelize_fields
     problems: list[FieldProblem] = []
-    _walk(detail, [], problems, camel)
+    non_field_keys = (api_settings.NON_FIELD_ERRORS_KEY, DJANGO_NON_FIELD_ERRORS)
+    _walk(detail, None, problems, camel, non_field_keys, settings.field_codes)
     return problems
 
 
@@ -131,29 +137,45 @@ def _is_non_field_key(key: object) -> bool:
     return key in (api_settings.NON_FIELD_ERRORS_KEY, DJANGO_NON_FIELD_ERRORS)
 
 
-def _walk(node: Any, path: list[PathPart], out: list[FieldProblem], camel: bool) -> None:
-    if isinstance(node, Mapping):
-        for key, value in node.items():
-            # DRF 3.18 keys list errors by integer index; index 0 is a real path part.
-            if _is_non_field_key(key):
-                _walk(value, path, out, camel)
-            else:
-                _walk(value, [*path, key if isinstance(key, int) else str(key)], out, camel)
-    elif isinstance(node, list | tuple):
-        for index, item in enumerate(node):
-            if isinstance(item, Mapping | list | tuple):
-                _walk(item, [*path, index], out, camel)
-            else:
-                _walk(item, path, out, camel)
-    else:
-        code = field_code(getattr(node, "code", None))
-        out.append(
-            FieldProblem(
-                field=format_path(path, camel=camel),
-                code=code,
-                message=str(node) or default_message(code),
-            )
-        )
+@lru_cache(maxsize=1024)
+def _path_name(key: str, camel: bool) -> str:
+    """One key as a path part (``format_path``'s rule), kept: a form's keys repeat."""
+    return escape_key(camelize(key) if camel else key)
+
+
+def _walk(
+    node: Any,
+    path: str | None,
+    out: list[FieldProblem],
+    camel: bool,
+    non_field_keys: tuple[object, ...],
+    extra: Mapping[str, str],
+) -> None:
+    """``path`` is ``format_path`` of the parts so far, built a part at a time (``None``
+    for none)."""
+    # A leaf (an ErrorDetail, a str) is the most frequent node: tested first.
+    if not isinstance(node, str):
+        if isinstance(node, dict) or isinstance(node, Mapping):
+            for key, value in node.items():
+                # DRF 3.18 keys list errors by integer index; index 0 is a real path part.
+                if key in non_field_keys:
+                    _walk(value, path, out, camel, non_field_keys, extra)
+                elif isinstance(key, int):
+                    _walk(value, f"{path or ''}[{key}]", out, camel, non_field_keys, extra)
+                else:
+                    name = _path_name(str(key), camel)
+                    child = name if path is None else f"{path}.{name}"
+                    _walk(value, child, out, camel, non_field_keys, extra)
+            return
+        if isinstance(node, list | tuple):
+            for index, item in enumerate(node):
+                if isinstance(item, dict | list | tuple) or isinstance(item, Mapping):
+                    _walk(item, f"{path or ''}[{index}]", out, camel, non_field_keys, extra)
+                else:
+                    _walk(item, path, out, camel, non_field_keys, extra)
+            return
+    code = _field_code(getattr(node, "code", None), extra)
+    out.append(FieldProblem(path, code, str(node) or default_message(code)))
 
 
 def default_message(code: str) -> str:
@@ -255,11 +277,12 @@ def build(
     error: dict[str, Any] = {"code": code, "message": encodable(message), "requestId": request_id}
     detail_list = [
         {
-            "field": None if problem.field is None else encodable(problem.field),
+            "field": (field if field is None or field.isascii() else encodable(field)),
             "code": problem.code,
-            "message": encodable(problem.message),
+            "message": message if message.isascii() else encodable(message),
         }
         for problem in details
+        for field, message in ((problem.field, problem.message),)
     ]
     if detail_list:
         error["details"] = detail_list
