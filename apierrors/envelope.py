@@ -155,7 +155,7 @@ def _walk(
     for none)."""
     # A leaf (an ErrorDetail, a str) is the most frequent node: tested first.
     if not isinstance(node, str):
-        if isinstance(node, dict) or isinstance(node, Mapping):
+        if isinstance(node, dict | Mapping):
             for key, value in node.items():
                 # DRF 3.18 keys list errors by integer index; index 0 is a real path part.
                 if key in non_field_keys:
@@ -169,7 +169,7 @@ def _walk(
             return
         if isinstance(node, list | tuple):
             for index, item in enumerate(node):
-                if isinstance(item, dict | list | tuple) or isinstance(item, Mapping):
+                if isinstance(item, dict | list | tuple | Mapping):
                     _walk(item, f"{path or ''}[{index}]", out, camel, non_field_keys, extra)
                 else:
                     _walk(item, path, out, camel, non_field_keys, extra)
