@@ -31,6 +31,7 @@ from apierrors import exceptions as errors
 from apierrors.codes import entry_for_status
 from apierrors.database import Conflict, classify
 from apierrors.ratelimit.headers import retry_after_seconds
+from apierrors.translated import translated
 
 if TYPE_CHECKING:
     from apierrors.handler import ExceptionHandler
@@ -105,6 +106,10 @@ def drf_error(handler: ExceptionHandler, exc: drf.APIException) -> errors.ApiErr
     )
 
 
+def _throttled_default() -> str:
+    return str(drf.Throttled.default_detail)
+
+
 def kept_message(handler: ExceptionHandler, exc: drf.APIException) -> str | None:
     """``ExceptionHandler.kept_message``: see its docstring."""
     message = handler.plain_message(exc)
@@ -115,7 +120,9 @@ def kept_message(handler: ExceptionHandler, exc: drf.APIException) -> str | None
         for quoting in quoting_types:
             if isinstance(exc, quoting) and is_default(quoting, message):
                 return None
-    if isinstance(exc, drf.Throttled) and message.startswith(str(drf.Throttled.default_detail)):
+    if isinstance(exc, drf.Throttled) and message.startswith(
+        translated("drf.Throttled", _throttled_default)
+    ):
         return None
     if isinstance(exc, drf.ParseError) and message.startswith(MULTIPART_PREFIX):
         return None  # Django's multipart messages quote the boundary and Content-Type

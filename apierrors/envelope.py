@@ -137,6 +137,12 @@ def _is_non_field_key(key: object) -> bool:
     return key in (api_settings.NON_FIELD_ERRORS_KEY, DJANGO_NON_FIELD_ERRORS)
 
 
+# The kinds of node of a validation tree, as constants (a union is built on each use).
+_MAPPINGS = (dict, Mapping)
+_SEQUENCES = (list, tuple)
+_NESTED = (dict, list, tuple, Mapping)
+
+
 @lru_cache(maxsize=1024)
 def _path_name(key: str, camel: bool) -> str:
     """One key as a path part (``format_path``'s rule), kept: a form's keys repeat."""
@@ -155,7 +161,7 @@ def _walk(
     for none)."""
     # A leaf (an ErrorDetail, a str) is the most frequent node: tested first.
     if not isinstance(node, str):
-        if isinstance(node, dict | Mapping):
+        if isinstance(node, _MAPPINGS):
             for key, value in node.items():
                 # DRF 3.18 keys list errors by integer index; index 0 is a real path part.
                 if key in non_field_keys:
@@ -167,9 +173,12 @@ def _walk(
                     child = name if path is None else f"{path}.{name}"
                     _walk(value, child, out, camel, non_field_keys, extra)
             return
-        if isinstance(node, list | tuple):
+        if isinstance(node, _SEQUENCES):
             for index, item in enumerate(node):
-                if isinstance(item, dict | list | tuple | Mapping):
+                if isinstance(item, str):  # a field's messages: the leaves, inline
+                    code = _field_code(getattr(item, "code", None), extra)
+                    out.append(FieldProblem(path, code, str(item) or default_message(code)))
+                elif isinstance(item, _NESTED):
                     _walk(item, f"{path or ''}[{index}]", out, camel, non_field_keys, extra)
                 else:
                     _walk(item, path, out, camel, non_field_keys, extra)
@@ -275,15 +284,16 @@ def build(
 ) -> dict[str, Any]:
     """The envelope dict, with the optional members only when they carry something."""
     error: dict[str, Any] = {"code": code, "message": encodable(message), "requestId": request_id}
-    detail_list = [
-        {
-            "field": (field if field is None or field.isascii() else encodable(field)),
-            "code": problem.code,
-            "message": message if message.isascii() else encodable(message),
-        }
-        for problem in details
-        for field, message in ((problem.field, problem.message),)
-    ]
+    detail_list = []
+    for problem in details:
+        field, message = problem.field, problem.message
+        detail_list.append(
+            {
+                "field": field if field is None or field.isascii() else encodable(field),
+                "code": problem.code,
+                "message": message if message.isascii() else encodable(message),
+            }
+        )
     if detail_list:
         error["details"] = detail_list
     if retry_after is not None:

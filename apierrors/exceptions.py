@@ -24,6 +24,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, ClassVar
 
 from django.utils.functional import Promise
@@ -32,6 +33,7 @@ from rest_framework.exceptions import APIException, ErrorDetail
 
 from apierrors import codes
 from apierrors.codes import ErrorCode
+from apierrors.translated import translated
 
 
 @dataclass(frozen=True)
@@ -238,13 +240,18 @@ class RateLimitExceeded(ApiError):
     error = codes.RATE_LIMIT_EXCEEDED
 
     def default_message(self) -> str | None:
-        if self.retry_after is None:
+        seconds = self.retry_after
+        if seconds is None:
             return None
-        return ngettext(
-            "Too many requests. Please retry after %(seconds)d second.",
-            "Too many requests. Please retry after %(seconds)d seconds.",
-            self.retry_after,
-        ) % {"seconds": self.retry_after}
+        return translated(("RATE_LIMIT_EXCEEDED", seconds), partial(_retry_after_message, seconds))
+
+
+def _retry_after_message(seconds: int) -> str:
+    return ngettext(
+        "Too many requests. Please retry after %(seconds)d second.",
+        "Too many requests. Please retry after %(seconds)d seconds.",
+        seconds,
+    ) % {"seconds": seconds}
 
 
 class ContentRejected(ApiError):
