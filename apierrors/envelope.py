@@ -11,7 +11,7 @@ docs alike.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS as DJANGO_NON_FIELD_ERRORS
@@ -22,6 +22,7 @@ from apierrors import codes
 from apierrors.conf import envelope_settings
 from apierrors.exceptions import ApiError, FieldProblem, find_class, status_for_code
 from apierrors.ratelimit.headers import retry_after_seconds
+from apierrors.translated import translated
 
 # DRF's and Django's validation codes, mapped onto the catalogue. A code that is already a
 # known catalogue (or project) code passes through unchanged; anything else is a rule that
@@ -213,8 +214,8 @@ def _code_and_message(problems: Sequence[FieldProblem]) -> tuple[str, str]:
     code = distinct.pop() if len(distinct) == 1 else codes.VALIDATION_ERROR.code
     if len(problems) == 1:
         return code, problems[0].message
-    entry = codes.CATALOGUE.get(code)
-    return code, str(entry.message if entry else codes.VALIDATION_ERROR.message)
+    entry = codes.CATALOGUE.get(code) or codes.VALIDATION_ERROR
+    return code, translated(("catalogue", entry.code), partial(str, entry.message))
 
 
 def summarize(problems: Sequence[FieldProblem]) -> tuple[str, int, str]:

@@ -65,3 +65,15 @@ def test_the_kept_sentences_are_bounded(monkeypatch):
     for seconds in range(10, 20):
         assert retry_message(seconds).endswith(f"{seconds} seconds.")
     assert len(translated._kept) <= 3
+
+
+def test_a_validation_summary_follows_the_active_language():
+    from apierrors import envelope
+
+    detail = {"a": ["x"], "b": ["y"]}  # two problems: the catalogue's sentence sums them up
+    english = envelope.validation(detail)[1]
+    with translation.override("fr"):
+        french = envelope.validation(detail)[1]
+    assert english == "The request body is not valid."
+    assert french != english
+    assert envelope.validation(detail)[1] == english
