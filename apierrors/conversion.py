@@ -28,6 +28,7 @@ from rest_framework.fields import get_error_detail
 
 from apierrors import envelope
 from apierrors import exceptions as errors
+from apierrors import translated as translated_module
 from apierrors.codes import entry_for_status
 from apierrors.database import Conflict, classify
 from apierrors.ratelimit.headers import retry_after_seconds
@@ -74,9 +75,15 @@ def drf_error(handler: ExceptionHandler, exc: drf.APIException) -> errors.ApiErr
     if isinstance(exc, drf.ParseError):
         return errors.ValidationError(handler.kept_message(exc) or PARSE_ERROR, status=400)
     if isinstance(exc, drf.Throttled):
-        return errors.RateLimitExceeded(
-            handler.kept_message(exc), retry_after=retry_after_seconds(getattr(exc, "wait", None))
-        )
+        # DRF's sentence is recognized, and ours written, in the language read once.
+        translated_module.begin_scope()
+        try:
+            return errors.RateLimitExceeded(
+                handler.kept_message(exc),
+                retry_after=retry_after_seconds(getattr(exc, "wait", None)),
+            )
+        finally:
+            translated_module.end_scope()
     if isinstance(exc, drf.NotAuthenticated | drf.AuthenticationFailed):
         auth_header = getattr(exc, "auth_header", None)
         if not auth_header:

@@ -11,8 +11,9 @@ changes or a ``.mo`` file is reloaded.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Hashable
-from typing import Any
+from typing import Any, cast
 
 from django.core.signals import setting_changed
 from django.utils.autoreload import file_changed
@@ -23,10 +24,35 @@ MAX_KEPT = 1024
 
 _kept: dict[tuple[str | None, Hashable], str] = {}
 
+# Between begin_scope() and end_scope(), the active language once read is reused: reading
+# it is most of what a kept sentence costs (asgiref's Local), and one error response can
+# want several sentences (a throttled request: DRF's sentence to recognize, then ours).
+_scope = threading.local()
+_UNREAD = object()
+_NO_SCOPE = object()
+
+
+def begin_scope() -> None:
+    """Read the active language at most once until ``end_scope()`` (in this thread)."""
+    _scope.language = _UNREAD
+
+
+def end_scope() -> None:
+    _scope.__dict__.pop("language", None)
+
+
+def _language() -> str | None:
+    language = getattr(_scope, "language", _NO_SCOPE)
+    if language is _NO_SCOPE:
+        return get_language()
+    if language is _UNREAD:
+        language = _scope.language = get_language()
+    return cast("str | None", language)
+
 
 def translated(key: Hashable, make: Callable[[], str]) -> str:
     """``make()``, kept under ``key`` for the active language."""
-    kept_key = (get_language(), key)
+    kept_key = (_language(), key)
     value = _kept.get(kept_key)
     if value is None:
         if len(_kept) >= MAX_KEPT:

@@ -77,3 +77,33 @@ def test_a_validation_summary_follows_the_active_language():
     assert english == "The request body is not valid."
     assert french != english
     assert envelope.validation(detail)[1] == english
+
+
+def test_a_scope_reads_the_language_once_and_only_inside(monkeypatch):
+    reads: list[str] = []
+
+    def get_language() -> str:
+        reads.append("read")
+        return "fr"
+
+    monkeypatch.setattr(translated, "get_language", get_language)
+    translated.begin_scope()
+    try:
+        translated.translated("one", lambda: "un")
+        translated.translated("two", lambda: "deux")
+    finally:
+        translated.end_scope()
+    assert reads == ["read"]
+    translated.translated("one", lambda: "un")
+    assert reads == ["read", "read"]
+
+
+def test_a_throttled_answer_is_in_the_active_language(api_client):
+    from django.utils.translation import override
+
+    english = api_client.get("/t/drf/throttled/").json()["error"]["message"]
+    with override("fr"):
+        french = api_client.get("/t/drf/throttled/").json()["error"]["message"]
+    assert english.startswith("Too many requests.")
+    assert french != english
+    assert api_client.get("/t/drf/throttled/").json()["error"]["message"] == english
