@@ -160,8 +160,19 @@ def _walk(
 ) -> None:
     """``path`` is ``format_path`` of the parts so far, built a part at a time (``None``
     for none)."""
-    # A leaf (an ErrorDetail, a str) is the most frequent node: tested first.
+    # A leaf (an ErrorDetail, a str) is the most frequent node: tested first, and lists
+    # before mappings (Mapping is an ABC: a slower test, for what is rarely not a dict).
     if not isinstance(node, str):
+        if isinstance(node, _SEQUENCES):
+            for index, item in enumerate(node):
+                if isinstance(item, str):  # a field's messages: the leaves, inline
+                    code = _field_code(getattr(item, "code", None), extra)
+                    out.append(FieldProblem(path, code, str(item) or default_message(code)))
+                elif isinstance(item, _NESTED):
+                    _walk(item, f"{path or ''}[{index}]", out, camel, non_field_keys, extra)
+                else:
+                    _walk(item, path, out, camel, non_field_keys, extra)
+            return
         if isinstance(node, _MAPPINGS):
             for key, value in node.items():
                 # DRF 3.18 keys list errors by integer index; index 0 is a real path part.
@@ -173,16 +184,6 @@ def _walk(
                     name = _path_name(str(key), camel)
                     child = name if path is None else f"{path}.{name}"
                     _walk(value, child, out, camel, non_field_keys, extra)
-            return
-        if isinstance(node, _SEQUENCES):
-            for index, item in enumerate(node):
-                if isinstance(item, str):  # a field's messages: the leaves, inline
-                    code = _field_code(getattr(item, "code", None), extra)
-                    out.append(FieldProblem(path, code, str(item) or default_message(code)))
-                elif isinstance(item, _NESTED):
-                    _walk(item, f"{path or ''}[{index}]", out, camel, non_field_keys, extra)
-                else:
-                    _walk(item, path, out, camel, non_field_keys, extra)
             return
     code = _field_code(getattr(node, "code", None), extra)
     out.append(FieldProblem(path, code, str(node) or default_message(code)))
