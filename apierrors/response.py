@@ -64,11 +64,11 @@ class EnvelopeResponse(Response):
         content_type: str | None = None,
     ) -> None:
         # SimpleTemplateResponse.__init__, without a template.
-        self.template_name = None
+        self.template_name = None  # type: ignore[assignment]
         self.context_data = None
         self.using = None
         self._post_render_callbacks: list[Any] = []
-        self._request = None
+        self._request = None  # type: ignore[assignment]
         HttpResponse.__init__(self, b"", status=status)
         self._is_rendered = False
         # Response.__init__.
@@ -108,7 +108,10 @@ class EnvelopeResponse(Response):
             and JSONRenderer.get_indent is _DRF_GET_INDENT
         ):
             encoder = _encoder(
-                renderer.encoder_class, renderer.ensure_ascii, not renderer.strict, renderer.compact
+                renderer.encoder_class,  # type: ignore[arg-type]
+                renderer.ensure_ascii,
+                not renderer.strict,
+                renderer.compact,
             )
         if encoder is None:
             ret: bytes = renderer.render(data, accepted_media_type, context)

@@ -40,8 +40,9 @@ def rendered(
     response = cls(data, status=404, headers={"Retry-After": "3"}, content_type=content_type)
     response.accepted_renderer = renderer or JSONRenderer()
     response.accepted_media_type = media_type
-    response.renderer_context = {} if context is None else context
-    return response.render()
+    response.renderer_context = {} if context is None else context  # type: ignore[attr-defined]
+    rendered: Response = response.render()
+    return rendered
 
 
 def test_built_like_a_response():
@@ -96,5 +97,5 @@ def test_template_response_middleware_may_change_the_data_before_rendering():
     response.data = {"error": {"code": "B"}}
     response.accepted_renderer = JSONRenderer()
     response.accepted_media_type = "application/json"
-    response.renderer_context = {}
+    response.renderer_context = {}  # type: ignore[attr-defined]
     assert response.render().content == b'{"error":{"code":"B"}}'

@@ -72,7 +72,12 @@ def test_each_thread_keeps_its_own():
 
 def test_under_a_running_event_loop_the_scan_decides(monkeypatch):
     calls: list[bool] = []
-    monkeypatch.setattr(transactions, "scan", lambda: calls.append(True) or {})
+
+    def scan() -> dict[str, int]:
+        calls.append(True)
+        return {}
+
+    monkeypatch.setattr(transactions, "scan", scan)
 
     async def in_loop() -> dict[str, int]:
         return transactions.open_blocks()
