@@ -174,12 +174,29 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=25)
     parser.add_argument("--case", choices=[name for name, _raiser in CASES], action="append")
     parser.add_argument("--prometheus", action="store_true", help="keep the metrics installed")
+    parser.add_argument(
+        "--only",
+        nargs=2,
+        metavar=("SIDE", "N"),
+        help="no timing: N responses of one side (drf, apierrors, or none: the requests "
+        "alone) after 200 to warm up, for instruction counts (docs/performance.md)",
+    )
     args = parser.parse_args()
     assert api_settings.EXCEPTION_HANDLER is apierrors_exception_handler
     from apierrors.contrib import prometheus
 
     if not args.prometheus:
         prometheus.uninstall()
+    if args.only:
+        side, count = args.only[0], int(args.only[1])
+        for name, raiser in CASES:
+            if args.case and name not in args.case:
+                continue
+            # "none" builds the requests and nothing else: its count is subtracted.
+            contender = contenders(raiser)[side] if side != "none" else lambda request: None
+            run(contender, 200)
+            run(contender, count)
+        return
     print(
         f"Python {platform.python_version()}, Django {django.__version__}; {args.rounds} rounds"
         f" of {args.batches} x {args.batch} responses per side; metrics "
