@@ -5,6 +5,12 @@ section, default, validation and meaning stand together there (docs/settings.md 
 same table, and a test keeps the two in agreement). ``conf`` exposes each key as a typed
 property read on every access, so ``override_settings`` and pytest-django's ``settings``
 fixture reach it; ``conf.problems()`` validates the whole dict for the system checks.
+
+The error path reads its keys from ``envelope_settings()`` instead: a snapshot taken
+through ``conf`` once and kept until Django's ``setting_changed`` signal (which both of those
+send) says ``APIERRORS`` or ``REST_FRAMEWORK`` changed, as ``apierrors.ratelimit.config``
+does for the throttles. Reading a key through ``conf`` costs about a microsecond (Django's
+lazy settings object and the dict lookups), and an error response would read eight.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, cast
 
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.utils.module_loading import import_string
 
 Validator = Callable[[object], "str | None"]
@@ -429,3 +436,59 @@ def _camel_case_package_in_use() -> bool:
 
 
 conf = Settings()
+
+
+@dataclass(frozen=True)
+class EnvelopeSettings:
+    """The keys every error response reads, as ``conf`` gives them, read once."""
+
+    docs_url: str | None
+    camelize_fields: bool
+    field_codes: Mapping[str, str]
+    exception_handler_class: str
+    problem_details: bool
+    exclude_paths: tuple[str, ...]
+    request_id_header: str
+    request_id_meta_key: str | None
+    """The ``request.META`` key of ``REQUEST_ID_HEADER`` (``HTTP_X_REQUEST_ID``), ``None``
+    when ``ACCEPT_REQUEST_ID`` is off."""
+
+
+_envelope_settings: EnvelopeSettings | None = None
+
+
+def envelope_settings() -> EnvelopeSettings:
+    """The error path's settings, read through ``conf`` on first use after a change."""
+    global _envelope_settings
+    value = _envelope_settings
+    if value is None:
+        header = conf.REQUEST_ID_HEADER
+        value = _envelope_settings = EnvelopeSettings(
+            docs_url=conf.DOCS_URL,
+            camelize_fields=conf.CAMELIZE_FIELDS,
+            field_codes=conf.FIELD_CODES,
+            exception_handler_class=conf.EXCEPTION_HANDLER_CLASS,
+            problem_details=conf.PROBLEM_DETAILS,
+            exclude_paths=tuple(conf.EXCLUDE_PATHS),
+            request_id_header=header,
+            request_id_meta_key=(
+                "HTTP_" + header.upper().replace("-", "_") if conf.ACCEPT_REQUEST_ID else None
+            ),
+        )
+    return value
+
+
+# CAMELIZE_FIELDS left None follows REST_FRAMEWORK's renderer and parser classes.
+_ENVELOPE_SOURCES = frozenset({"APIERRORS", "REST_FRAMEWORK"})
+
+
+def forget_envelope_settings(**kwargs: Any) -> None:
+    """Drop the snapshot when a setting it is read from changes (``setting_changed``)."""
+    global _envelope_settings
+    if kwargs.get("setting", "APIERRORS") in _ENVELOPE_SOURCES:
+        _envelope_settings = None
+
+
+setting_changed.connect(
+    forget_envelope_settings, dispatch_uid="apierrors.conf.forget_envelope_settings"
+)

@@ -28,9 +28,11 @@ from rest_framework.fields import get_error_detail
 
 from apierrors import envelope
 from apierrors import exceptions as errors
+from apierrors import translated as translated_module
 from apierrors.codes import entry_for_status
 from apierrors.database import Conflict, classify
 from apierrors.ratelimit.headers import retry_after_seconds
+from apierrors.translated import translated
 
 if TYPE_CHECKING:
     from apierrors.handler import ExceptionHandler
@@ -54,6 +56,18 @@ def is_default(cls: type[drf.APIException], message: str) -> bool:
     return message.startswith(head) and message.endswith(tail) and len(message) >= len(head + tail)
 
 
+_CLASS_FOR_STATUS: dict[int, type[errors.ApiError]] = {}
+
+
+def class_for_status(status: int) -> type[errors.ApiError]:
+    """The class of the code that names an error of ``status`` carrying no code of its own
+    (``entry_for_status``), looked up once per status: the catalogue does not change."""
+    cls = _CLASS_FOR_STATUS.get(status)
+    if cls is None:
+        cls = _CLASS_FOR_STATUS[status] = errors.class_for_code(entry_for_status(status).code)
+    return cls
+
+
 def drf_error(handler: ExceptionHandler, exc: drf.APIException) -> errors.ApiError:
     """A DRF exception's error."""
     if isinstance(exc, drf.ValidationError):
@@ -61,9 +75,15 @@ def drf_error(handler: ExceptionHandler, exc: drf.APIException) -> errors.ApiErr
     if isinstance(exc, drf.ParseError):
         return errors.ValidationError(handler.kept_message(exc) or PARSE_ERROR, status=400)
     if isinstance(exc, drf.Throttled):
-        return errors.RateLimitExceeded(
-            handler.kept_message(exc), retry_after=retry_after_seconds(getattr(exc, "wait", None))
-        )
+        # DRF's sentence is recognized, and ours written, in the language read once.
+        translated_module.begin_scope()
+        try:
+            return errors.RateLimitExceeded(
+                handler.kept_message(exc),
+                retry_after=retry_after_seconds(getattr(exc, "wait", None)),
+            )
+        finally:
+            translated_module.end_scope()
     if isinstance(exc, drf.NotAuthenticated | drf.AuthenticationFailed):
         auth_header = getattr(exc, "auth_header", None)
         if not auth_header:
@@ -77,10 +97,11 @@ def drf_error(handler: ExceptionHandler, exc: drf.APIException) -> errors.ApiErr
         # request's Origin or Referer header back.
         return errors.Forbidden(CSRF_FAILED)
     status = exc.status_code
-    error_class = errors.class_for_code(entry_for_status(status).code)
+    error_class = class_for_status(status)
     if status >= 500:
         return error_class(status=status)
-    if isinstance(exc.detail, Mapping | list):
+    detail = exc.detail
+    if not isinstance(detail, str) and isinstance(detail, Mapping | list):
         # A detail of fields (``APIException({"slug": ["taken"]})``) is answered like a
         # validation error, with the code that stands for the exception's status.
         return handler.convert_validation(exc.detail, status=status)
@@ -92,15 +113,23 @@ def drf_error(handler: ExceptionHandler, exc: drf.APIException) -> errors.ApiErr
     )
 
 
+def _throttled_default() -> str:
+    return str(drf.Throttled.default_detail)
+
+
 def kept_message(handler: ExceptionHandler, exc: drf.APIException) -> str | None:
     """``ExceptionHandler.kept_message``: see its docstring."""
     message = handler.plain_message(exc)
     if message is None:
         return None
-    for quoting in handler.request_quoting_types:
-        if isinstance(exc, quoting) and is_default(quoting, message):
-            return None
-    if isinstance(exc, drf.Throttled) and message.startswith(str(drf.Throttled.default_detail)):
+    quoting_types = handler.request_quoting_types
+    if isinstance(exc, quoting_types):
+        for quoting in quoting_types:
+            if isinstance(exc, quoting) and is_default(quoting, message):
+                return None
+    if isinstance(exc, drf.Throttled) and message.startswith(
+        translated("drf.Throttled", _throttled_default)
+    ):
         return None
     if isinstance(exc, drf.ParseError) and message.startswith(MULTIPART_PREFIX):
         return None  # Django's multipart messages quote the boundary and Content-Type

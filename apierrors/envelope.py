@@ -11,6 +11,7 @@ docs alike.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache, partial
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS as DJANGO_NON_FIELD_ERRORS
@@ -18,9 +19,10 @@ from django.utils.translation import ngettext
 from rest_framework.settings import api_settings
 
 from apierrors import codes
-from apierrors.conf import conf
+from apierrors.conf import envelope_settings
 from apierrors.exceptions import ApiError, FieldProblem, find_class, status_for_code
 from apierrors.ratelimit.headers import retry_after_seconds
+from apierrors.translated import translated
 
 # DRF's and Django's validation codes, mapped onto the catalogue. A code that is already a
 # known catalogue (or project) code passes through unchanged; anything else is a rule that
@@ -106,9 +108,12 @@ def format_path(parts: Sequence[PathPart], *, camel: bool) -> str | None:
 
 def field_code(drf_code: str | None) -> str:
     """The catalogue code for one validation leaf's DRF or Django code."""
+    return _field_code(drf_code, envelope_settings().field_codes)
+
+
+def _field_code(drf_code: str | None, extra: Mapping[str, str]) -> str:
     if drf_code is None:
         return codes.VALIDATION_ERROR.code
-    extra = conf.FIELD_CODES
     if drf_code in extra:
         return extra[drf_code]
     if drf_code in DRF_FIELD_CODES:
@@ -120,10 +125,12 @@ def field_code(drf_code: str | None) -> str:
 
 def flatten(detail: Any, *, camel: bool | None = None) -> list[FieldProblem]:
     """Every leaf of a DRF ``ValidationError.detail`` tree as one ``FieldProblem``."""
+    settings = envelope_settings()
     if camel is None:
-        camel = conf.CAMELIZE_FIELDS
+        camel = settings.camelize_fields
     problems: list[FieldProblem] = []
-    _walk(detail, [], problems, camel)
+    non_field_keys = (api_settings.NON_FIELD_ERRORS_KEY, DJANGO_NON_FIELD_ERRORS)
+    _walk(detail, None, problems, camel, non_field_keys, settings.field_codes)
     return problems
 
 
@@ -131,29 +138,55 @@ def _is_non_field_key(key: object) -> bool:
     return key in (api_settings.NON_FIELD_ERRORS_KEY, DJANGO_NON_FIELD_ERRORS)
 
 
-def _walk(node: Any, path: list[PathPart], out: list[FieldProblem], camel: bool) -> None:
-    if isinstance(node, Mapping):
-        for key, value in node.items():
-            # DRF 3.18 keys list errors by integer index; index 0 is a real path part.
-            if _is_non_field_key(key):
-                _walk(value, path, out, camel)
-            else:
-                _walk(value, [*path, key if isinstance(key, int) else str(key)], out, camel)
-    elif isinstance(node, list | tuple):
-        for index, item in enumerate(node):
-            if isinstance(item, Mapping | list | tuple):
-                _walk(item, [*path, index], out, camel)
-            else:
-                _walk(item, path, out, camel)
-    else:
-        code = field_code(getattr(node, "code", None))
-        out.append(
-            FieldProblem(
-                field=format_path(path, camel=camel),
-                code=code,
-                message=str(node) or default_message(code),
-            )
-        )
+# The kinds of node of a validation tree, as constants (a union is built on each use).
+_MAPPINGS = (dict, Mapping)
+_SEQUENCES = (list, tuple)
+_NESTED = (dict, list, tuple, Mapping)
+
+
+@lru_cache(maxsize=1024)
+def _path_name(key: str, camel: bool) -> str:
+    """One key as a path part (``format_path``'s rule), kept: a form's keys repeat."""
+    return escape_key(camelize(key) if camel else key)
+
+
+def _walk(
+    node: Any,
+    path: str | None,
+    out: list[FieldProblem],
+    camel: bool,
+    non_field_keys: tuple[object, ...],
+    extra: Mapping[str, str],
+) -> None:
+    """``path`` is ``format_path`` of the parts so far, built a part at a time (``None``
+    for none)."""
+    # A leaf (an ErrorDetail, a str) is the most frequent node: tested first, and lists
+    # before mappings (Mapping is an ABC: a slower test, for what is rarely not a dict).
+    if not isinstance(node, str):
+        if isinstance(node, _SEQUENCES):
+            for index, item in enumerate(node):
+                if isinstance(item, str):  # a field's messages: the leaves, inline
+                    code = _field_code(getattr(item, "code", None), extra)
+                    out.append(FieldProblem(path, code, str(item) or default_message(code)))
+                elif isinstance(item, _NESTED):
+                    _walk(item, f"{path or ''}[{index}]", out, camel, non_field_keys, extra)
+                else:
+                    _walk(item, path, out, camel, non_field_keys, extra)
+            return
+        if isinstance(node, _MAPPINGS):
+            for key, value in node.items():
+                # DRF 3.18 keys list errors by integer index; index 0 is a real path part.
+                if key in non_field_keys:
+                    _walk(value, path, out, camel, non_field_keys, extra)
+                elif isinstance(key, int):
+                    _walk(value, f"{path or ''}[{key}]", out, camel, non_field_keys, extra)
+                else:
+                    name = _path_name(str(key), camel)
+                    child = name if path is None else f"{path}.{name}"
+                    _walk(value, child, out, camel, non_field_keys, extra)
+            return
+    code = _field_code(getattr(node, "code", None), extra)
+    out.append(FieldProblem(path, code, str(node) or default_message(code)))
 
 
 def default_message(code: str) -> str:
@@ -182,8 +215,8 @@ def _code_and_message(problems: Sequence[FieldProblem]) -> tuple[str, str]:
     code = distinct.pop() if len(distinct) == 1 else codes.VALIDATION_ERROR.code
     if len(problems) == 1:
         return code, problems[0].message
-    entry = codes.CATALOGUE.get(code)
-    return code, str(entry.message if entry else codes.VALIDATION_ERROR.message)
+    entry = codes.CATALOGUE.get(code) or codes.VALIDATION_ERROR
+    return code, translated(("catalogue", entry.code), partial(str, entry.message))
 
 
 def summarize(problems: Sequence[FieldProblem]) -> tuple[str, int, str]:
@@ -212,7 +245,7 @@ def anchor(code: str) -> str:
 
 def doc_url(code: str) -> str | None:
     """The link to ``code``'s entry on the catalogue page, when ``DOCS_URL`` is set."""
-    base = conf.DOCS_URL
+    base = envelope_settings().docs_url
     if not base:
         return None
     return f"{base}#{anchor(code)}"
@@ -253,14 +286,16 @@ def build(
 ) -> dict[str, Any]:
     """The envelope dict, with the optional members only when they carry something."""
     error: dict[str, Any] = {"code": code, "message": encodable(message), "requestId": request_id}
-    detail_list = [
-        {
-            "field": None if problem.field is None else encodable(problem.field),
-            "code": problem.code,
-            "message": encodable(problem.message),
-        }
-        for problem in details
-    ]
+    detail_list = []
+    for problem in details:
+        field, message = problem.field, problem.message
+        detail_list.append(
+            {
+                "field": field if field is None or field.isascii() else encodable(field),
+                "code": problem.code,
+                "message": message if message.isascii() else encodable(message),
+            }
+        )
     if detail_list:
         error["details"] = detail_list
     if retry_after is not None:

@@ -24,14 +24,16 @@ from __future__ import annotations
 import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, ClassVar
 
 from django.utils.functional import Promise
 from django.utils.translation import ngettext
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, ErrorDetail
 
 from apierrors import codes
 from apierrors.codes import ErrorCode
+from apierrors.translated import translated
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,11 @@ class ApiError(APIException):
         self.headers: dict[str, str] = dict(headers) if headers else {}
         if message is None:
             message = self.default_message()
-        super().__init__(detail=message, code=self.default_code)  # type: ignore[arg-type]
+        if type(message) is str:
+            # What APIException.__init__ makes of a plain sentence, without its walk.
+            self.detail = ErrorDetail(message, self.default_code)
+        else:
+            super().__init__(detail=message, code=self.default_code)  # type: ignore[arg-type]
 
     def default_message(self) -> str | Promise | None:
         """The message when the raiser gives none; ``None`` means ``default_detail``.
@@ -234,13 +240,18 @@ class RateLimitExceeded(ApiError):
     error = codes.RATE_LIMIT_EXCEEDED
 
     def default_message(self) -> str | None:
-        if self.retry_after is None:
+        seconds = self.retry_after
+        if seconds is None:
             return None
-        return ngettext(
-            "Too many requests. Please retry after %(seconds)d second.",
-            "Too many requests. Please retry after %(seconds)d seconds.",
-            self.retry_after,
-        ) % {"seconds": self.retry_after}
+        return translated(("RATE_LIMIT_EXCEEDED", seconds), partial(_retry_after_message, seconds))
+
+
+def _retry_after_message(seconds: int) -> str:
+    return ngettext(
+        "Too many requests. Please retry after %(seconds)d second.",
+        "Too many requests. Please retry after %(seconds)d seconds.",
+        seconds,
+    ) % {"seconds": seconds}
 
 
 class ContentRejected(ApiError):

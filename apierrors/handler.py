@@ -28,22 +28,24 @@ from django.utils.module_loading import import_string
 from rest_framework import exceptions as drf
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
-from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from apierrors import conversion, envelope, problem, signals
 from apierrors import exceptions as errors
 from apierrors.codes import SERVER_ERROR
 from apierrors.codes import entry_for_status as entry_for_status  # re-exported
-from apierrors.conf import conf
+from apierrors.conf import EnvelopeSettings, envelope_settings
 from apierrors.conversion import CONCURRENT_RETRY_AFTER as CONCURRENT_RETRY_AFTER  # re-exported
 from apierrors.conversion import CSRF_FAILED as CSRF_FAILED  # re-exported
 from apierrors.database import is_unique_violation as is_unique_violation  # re-exported
 from apierrors.ratelimit.headers import RETRY_AFTER
 from apierrors.ratelimit.headers import retry_after_seconds as retry_after_seconds  # re-exported
 from apierrors.request_id import generate, get_request_id
+from apierrors.response import EnvelopeResponse
 
 logger = logging.getLogger("django.request")
+
+_DRF_ANSWERS = (drf.APIException, Http404, DjangoPermissionDenied)
 
 ENVELOPE_MARKER = "apierrors_envelope"
 # On the request: how many atomic blocks each connection had open when it began.
@@ -67,19 +69,20 @@ class ExceptionHandler:
 
     def __call__(self, exc: Exception, context: dict[str, Any]) -> HttpResponse:
         request = context.get("request")
+        django_request = request._request if isinstance(request, Request) else request
         if not self.drf_answers(exc):
-            self.roll_back_atomic_blocks(self.django_request(request))
+            self.roll_back_atomic_blocks(django_request)
         exc = self.credentials_unstorable(exc, context)
         exc = self.throttle_refused(exc, context)
         error = self.challenged(self.convert(exc), context.get("view"), request)
-        logged = self.report_unexpected(exc, error, self.django_request(request))
+        logged = self.report_unexpected(exc, error, django_request)
         set_rollback()
         return self.error_response(error, request, logged=logged)
 
     @staticmethod
     def drf_answers(exc: BaseException) -> bool:
         """Whether DRF's own handler answers ``exc`` (it lets every other exception out)."""
-        return isinstance(exc, drf.APIException | Http404 | DjangoPermissionDenied)
+        return isinstance(exc, _DRF_ANSWERS)
 
     @staticmethod
     def roll_back_atomic_blocks(request: HttpRequest | None) -> None:
@@ -129,10 +132,11 @@ class ExceptionHandler:
         DRF's ``BasicAuthentication`` looks a username up as sent; on PostgreSQL one with a
         NUL byte makes the query itself fail. Such credentials are not valid: 401.
         """
+        if not isinstance(exc, DataError):
+            return exc
         view, request = context.get("view"), context.get("request")
         if (
-            not isinstance(exc, DataError)
-            or not isinstance(request, Request)
+            not isinstance(request, Request)
             or "_user" in vars(request)  # DRF sets it once authentication has finished
         ):
             return exc
@@ -298,13 +302,20 @@ class ExceptionHandler:
 
     def headers(self, error: errors.ApiError, body: dict[str, Any]) -> dict[str, str]:
         """The error's own headers, with ``Retry-After`` and the request id header taken
-        from the body, so that they are always the same as ``retryAfter`` and ``requestId``."""
-        headers = dict(error.headers)
+        from the body, so that they are always the same as ``retryAfter`` and ``requestId``.
+
+        The request id header is left to ``APIErrorsMiddleware`` when the body's id is the
+        one it is handling (the context's): it sends that header on every response, after
+        the handler, so setting it here too would only be undone.
+        """
+        headers = dict(error.headers) if error.headers else {}
         fields = body.get("error") or {}
-        if fields.get("retryAfter") is not None:
-            headers[RETRY_AFTER] = str(fields["retryAfter"])
-        if fields.get("requestId"):
-            headers.setdefault(conf.REQUEST_ID_HEADER, str(fields["requestId"]))
+        retry_after = fields.get("retryAfter")
+        if retry_after is not None:
+            headers[RETRY_AFTER] = str(retry_after)
+        request_id = fields.get("requestId")
+        if request_id and request_id != get_request_id():
+            headers.setdefault(envelope_settings().request_id_header, str(request_id))
         return headers
 
     def error_response(
@@ -319,25 +330,31 @@ class ExceptionHandler:
 
         ``logged`` says the error was reported already, so Django does not log it again.
         """
-        django_request = self.django_request(request)
+        drf_request = isinstance(request, Request)
+        django_request = request._request if drf_request else request  # type: ignore[union-attr]
         body = self.format(error, django_request)
         headers = self.headers(error, body)
-        body, content_type = problem.negotiate(body, error.status_code, django_request)
+        status = error.status_code
+        problem_details = envelope_settings().problem_details
+        content_type = problem.JSON_MEDIA_TYPE
+        if problem_details:
+            body, content_type = problem.negotiate(body, status, django_request)
         response: HttpResponse
-        if isinstance(request, Request):
-            response = Response(
-                body, status=error.status_code, headers=headers, content_type=content_type
+        if drf_request:
+            response = EnvelopeResponse(
+                body, status=status, headers=headers, content_type=content_type
             )
             renderer = getattr(request, "accepted_renderer", None)
             # The envelope is JSON whatever was negotiated (the browsable API, a 406).
             if renderer is None or "json" not in str(getattr(renderer, "media_type", "")):
-                request.accepted_renderer = JSONRenderer()
-                request.accepted_media_type = "application/json"
+                request.accepted_renderer = JSONRenderer()  # type: ignore[union-attr]
+                request.accepted_media_type = "application/json"  # type: ignore[union-attr]
         else:
-            response = JsonResponse(body, status=error.status_code, content_type=content_type)
+            response = JsonResponse(body, status=status, content_type=content_type)
             for name, value in headers.items():
                 response[name] = value
-        problem.vary_on_accept(response)
+        if problem_details:
+            problem.vary_on_accept(response)
         signals.send_error_response(
             self, response, error, django_request, unexpected=logged or None
         )
@@ -376,9 +393,17 @@ def _load(path: str) -> ExceptionHandler:
     return cast(ExceptionHandler, import_string(path)())
 
 
+_current: tuple[EnvelopeSettings, ExceptionHandler] | None = None
+
+
 def get_handler() -> ExceptionHandler:
     """The configured ``ExceptionHandler`` instance (``APIERRORS["EXCEPTION_HANDLER_CLASS"]``)."""
-    return _load(conf.EXCEPTION_HANDLER_CLASS)
+    global _current
+    settings = envelope_settings()
+    current = _current
+    if current is None or current[0] is not settings:
+        current = _current = (settings, _load(settings.exception_handler_class))
+    return current[1]
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> HttpResponse:

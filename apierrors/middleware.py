@@ -19,12 +19,12 @@ from collections.abc import Awaitable, Callable
 from contextvars import Token
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
-from django.db import connections
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.translation import gettext_lazy as _
 
 from apierrors import exceptions as errors
-from apierrors.conf import conf
+from apierrors import transactions
+from apierrors.conf import envelope_settings
 from apierrors.handler import ATOMIC_DEPTH_ATTR, get_handler, is_envelope
 from apierrors.ratelimit import headers as rate_limit_headers
 from apierrors.request_id import accept_or_generate, current_request_id
@@ -39,7 +39,8 @@ _KEPT_HEADERS = ("Allow", "WWW-Authenticate", "Retry-After", "Vary")
 
 def is_excluded(request: HttpRequest) -> bool:
     """Whether ``APIERRORS["EXCLUDE_PATHS"]`` leaves ``request``'s error pages to Django."""
-    return any(re.search(pattern, request.path_info) for pattern in conf.EXCLUDE_PATHS)
+    patterns = envelope_settings().exclude_paths
+    return bool(patterns) and any(re.search(pattern, request.path_info) for pattern in patterns)
 
 
 class APIErrorsMiddleware:
@@ -81,21 +82,14 @@ class APIErrorsMiddleware:
             current_request_id.reset(token)
 
     def begin(self, request: HttpRequest) -> Token[str | None]:
-        incoming = None
-        if conf.ACCEPT_REQUEST_ID:
-            # META directly: request.headers would copy every header on first use.
-            meta_key = "HTTP_" + conf.REQUEST_ID_HEADER.upper().replace("-", "_")
-            incoming = request.META.get(meta_key)
-        request_id = accept_or_generate(incoming)
+        # META directly: request.headers would copy every header on first use.
+        meta_key = envelope_settings().request_id_meta_key
+        request_id = accept_or_generate(request.META.get(meta_key) if meta_key else None)
         request.request_id = request_id  # type: ignore[attr-defined]
         # The handler rolls back only the atomic blocks the request opens itself. Recorded
         # only when some are open already (a test's transaction): a request that finds none
         # pays for nothing more, and the handler reads no record as none.
-        opened = {
-            connection.alias: len(connection.atomic_blocks)
-            for connection in connections.all(initialized_only=True)
-            if connection.atomic_blocks
-        }
+        opened = transactions.open_blocks()
         if opened:
             setattr(request, ATOMIC_DEPTH_ATTR, opened)
         return current_request_id.set(request_id)
@@ -126,7 +120,7 @@ class APIErrorsMiddleware:
             and self.should_rewrite(request, response)
         ):
             response = self.rewrite(request, response)
-        response[conf.REQUEST_ID_HEADER] = request.request_id  # type: ignore[attr-defined]
+        response[envelope_settings().request_id_header] = request.request_id  # type: ignore[attr-defined]
         rate_limit_headers.send(request, response)
         return response
 

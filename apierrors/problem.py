@@ -41,7 +41,7 @@ from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 
 from apierrors import exceptions as errors
-from apierrors.conf import conf
+from apierrors.conf import envelope_settings
 
 MEDIA_TYPE = "application/problem+json"
 JSON_MEDIA_TYPE = "application/json"
@@ -76,7 +76,7 @@ def prefers_problem_details(accept: str | None) -> bool:
 
 def wants_problem_details(request: HttpRequest | None) -> bool:
     """Whether to answer ``request``'s error as problem details (the setting and Accept)."""
-    if request is None or not conf.PROBLEM_DETAILS:
+    if request is None or not envelope_settings().problem_details:
         return False
     return prefers_problem_details(request.headers.get("Accept"))
 
@@ -140,7 +140,7 @@ def negotiate(
 def vary_on_accept(response: HttpResponseBase) -> None:
     """With problem details on, an error's representation depends on ``Accept``: say so
     to caches."""
-    if conf.PROBLEM_DETAILS:
+    if envelope_settings().problem_details:
         patch_vary_headers(response, ("Accept",))
 
 

@@ -1,6 +1,7 @@
 """Request ids: generating, accepting and carrying them through a request.
 
-A generated id is ``req_`` and 24 lowercase hex characters (96 random bits). An incoming
+A generated id is ``req_`` and 24 lowercase hex characters (96 random bits from
+``os.urandom``). An incoming
 id is kept when it is 1 to 128 characters of ``A-Z a-z 0-9 . _ : -``; anything else is
 replaced, never echoed. The current id lives in a context variable, so log records and
 code far from the request can read it (sync and async alike).
@@ -8,8 +9,9 @@ code far from the request can read it (sync and async alike).
 
 from __future__ import annotations
 
+import os
 import re
-import secrets
+import threading
 from contextvars import ContextVar
 
 PATTERN = r"[A-Za-z0-9._:\-]{1,128}"
@@ -19,8 +21,33 @@ _VALID = re.compile(PATTERN)
 current_request_id: ContextVar[str | None] = ContextVar("apierrors_request_id", default=None)
 
 
+IDS_PER_READ = 256
+"""Ids generated from one ``os.urandom`` call (one system call, which costs an error
+response about 3 microseconds in place: kernel entry and exit disturb the caches)."""
+
+_ids = threading.local()
+_fork_generation = 0
+
+
+def _forked() -> None:
+    # A child process must not hand out the ids left in its parent's buffer.
+    global _fork_generation
+    _fork_generation += 1
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forked)
+
+
 def generate() -> str:
-    return "req_" + secrets.token_hex(12)
+    """``req_`` and 24 lowercase hex characters: 96 bits from ``os.urandom``, read for
+    ``IDS_PER_READ`` ids at a time by each thread (and again after a fork)."""
+    ready: list[str] | None = getattr(_ids, "ready", None)
+    if not ready or _ids.generation != _fork_generation:
+        digits = os.urandom(12 * IDS_PER_READ).hex()
+        ready = _ids.ready = ["req_" + digits[at : at + 24] for at in range(0, len(digits), 24)]
+        _ids.generation = _fork_generation
+    return ready.pop()
 
 
 def is_valid(value: str) -> bool:

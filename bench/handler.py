@@ -1,17 +1,36 @@
-"""In-process cost of building an error response: apierrors' handler vs DRF's default.
+"""In-process cost of an error response: apierrors' handler and middleware vs DRF's default.
 
-Run: .venv/bin/python bench/handler.py [--rounds 7] [--number 5000]
+Run: .venv/bin/python bench/handler.py [--rounds 7] [--batches 40] [--batch 25]
 
 For three errors (a NotFound, a nested ValidationError with five problems, a Throttled) it
-times, in one process and one run, a DRF view dispatch that raises the error and renders
-the response, once with DRF's default exception handler and once with apierrors', and
-prints the median microseconds per response and the ratio apierrors / DRF.
+times, in one process, a DRF view that raises the error, dispatched and its response
+rendered, for two contenders:
+
+- DRF: the view alone, with DRF's default exception handler;
+- apierrors: the same view with apierrors' handler, called through an
+  ``APIErrorsMiddleware`` instance wrapped around it (request id, the response's headers),
+  as Django's handler calls it: the view's response is rendered before the middleware sees
+  it.
+
+The requests are built before each batch, outside the timed part (a fresh one per call, as
+the middleware writes its id on it). The contenders take turns batch by batch, in
+alternating order, so that whatever else the machine does weighs on both alike. Each round
+gives the median microseconds per response of each side over its batches and the median
+of the ratios apierrors / DRF of adjacent batches; the figure is the median of the rounds,
+with the range (min-max) of the rounds' ratios. ``cpu`` is the same ratio on this thread's
+CPU time (``time.thread_time``), steadier on a shared machine.
+
+The test settings install ``apierrors.contrib.prometheus`` (its counter is the cost of
+metrics, which ``bench/observability.py`` measures); it is uninstalled here unless
+``--prometheus`` is given, so that the figure is apierrors' handler and middleware alone.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
+import platform
 import statistics
 import sys
 import time
@@ -26,6 +45,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.http import HttpRequest  # noqa: E402
 from rest_framework import exceptions, serializers  # noqa: E402
 from rest_framework.request import Request  # noqa: E402
 from rest_framework.response import Response  # noqa: E402
@@ -35,6 +55,7 @@ from rest_framework.views import APIView  # noqa: E402
 from rest_framework.views import exception_handler as drf_exception_handler  # noqa: E402
 
 from apierrors.handler import exception_handler as apierrors_exception_handler  # noqa: E402
+from apierrors.middleware import APIErrorsMiddleware  # noqa: E402
 
 
 class Item(serializers.Serializer[Any]):
@@ -78,35 +99,124 @@ def make_view(raiser: Callable[[], None], handler: Callable[..., Any]) -> Callab
     return BenchView.as_view()
 
 
-def time_view(view: Callable[..., Any], number: int, rounds: int) -> float:
-    factory = APIRequestFactory()
-    request = factory.get("/bench/")
-    response = view(request)
-    response.render()
-    samples = []
+Contender = Callable[[HttpRequest], Any]
+
+
+def rendered(view: Callable[..., Any]) -> Contender:
+    """The view, its response rendered, as Django's handler does before the middleware's
+    response phase."""
+
+    def get_response(request: HttpRequest) -> Any:
+        return view(request).render()
+
+    return get_response
+
+
+def contenders(raiser: Callable[[], None]) -> dict[str, Contender]:
+    return {
+        "drf": rendered(make_view(raiser, drf_exception_handler)),
+        "apierrors": APIErrorsMiddleware(rendered(make_view(raiser, apierrors_exception_handler))),
+    }
+
+
+FACTORY = APIRequestFactory()
+
+
+def run(contender: Contender, batch: int) -> tuple[float, float]:
+    """Wall and CPU seconds for ``batch`` responses, each built and rendered."""
+    requests = [FACTORY.get("/bench/") for _ in range(batch)]
+    wall, cpu = time.perf_counter(), time.thread_time()
+    for request in requests:
+        contender(request)
+    return time.perf_counter() - wall, time.thread_time() - cpu
+
+
+def measure(sides: dict[str, Contender], rounds: int, batches: int, batch: int) -> dict[str, Any]:
+    """Per round: each side's median microseconds per response and the median ratios of
+    adjacent batches (wall and CPU); the sides alternate which goes first."""
+    for side in sides.values():
+        run(side, batch)  # warm up: imports, caches, lazy translations
+    per_round: list[dict[str, float]] = []
     for _ in range(rounds):
-        start = time.perf_counter()
-        for _ in range(number):
-            view(factory.get("/bench/")).render()
-        samples.append((time.perf_counter() - start) / number * 1e6)
-    return statistics.median(samples)
+        micros: dict[str, list[float]] = {name: [] for name in sides}
+        ratios, cpu_ratios = [], []
+        for b in range(batches):
+            order = ("drf", "apierrors") if b % 2 == 0 else ("apierrors", "drf")
+            wall, cpu = {}, {}
+            for name in order:
+                wall[name], cpu[name] = run(sides[name], batch)
+                micros[name].append(wall[name] / batch * 1e6)
+            ratios.append(wall["apierrors"] / wall["drf"])
+            cpu_ratios.append(cpu["apierrors"] / cpu["drf"])
+        per_round.append(
+            {
+                "drf": statistics.median(micros["drf"]),
+                "apierrors": statistics.median(micros["apierrors"]),
+                "ratio": statistics.median(ratios),
+                "cpu": statistics.median(cpu_ratios),
+            }
+        )
+    return {
+        key: statistics.median(figures[key] for figures in per_round) for key in per_round[0]
+    } | {"low": min(r["ratio"] for r in per_round), "high": max(r["ratio"] for r in per_round)}
+
+
+CASES = (
+    ("NotFound", raise_not_found),
+    ("ValidationError", raise_validation),
+    ("Throttled", raise_throttled),
+)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--number", type=int, default=3000)
+    parser.add_argument("--batches", type=int, default=40)
+    parser.add_argument("--batch", type=int, default=25)
+    parser.add_argument("--case", choices=[name for name, _raiser in CASES], action="append")
+    parser.add_argument("--prometheus", action="store_true", help="keep the metrics installed")
+    parser.add_argument(
+        "--only",
+        nargs=2,
+        metavar=("SIDE", "N"),
+        help="no timing: N responses of one side (drf, apierrors, or none: the requests "
+        "alone) after 200 to warm up, for instruction counts (docs/performance.md)",
+    )
     args = parser.parse_args()
     assert api_settings.EXCEPTION_HANDLER is apierrors_exception_handler
-    print(f"{'error':<16}{'DRF us':>10}{'apierrors us':>15}{'ratio':>8}")
-    for name, raiser in (
-        ("NotFound", raise_not_found),
-        ("ValidationError", raise_validation),
-        ("Throttled", raise_throttled),
-    ):
-        drf = time_view(make_view(raiser, drf_exception_handler), args.number, args.rounds)
-        ours = time_view(make_view(raiser, apierrors_exception_handler), args.number, args.rounds)
-        print(f"{name:<16}{drf:>10.1f}{ours:>15.1f}{ours / drf:>8.2f}")
+    from apierrors.contrib import prometheus
+
+    if not args.prometheus:
+        prometheus.uninstall()
+    if args.only:
+        side, count = args.only[0], int(args.only[1])
+        for name, raiser in CASES:
+            if args.case and name not in args.case:
+                continue
+            # "none" builds the requests and nothing else: its count is subtracted.
+            contender = contenders(raiser)[side] if side != "none" else lambda request: None
+            run(contender, 200)
+            requests = [FACTORY.get("/bench/") for _ in range(count)]
+            # Collected once here, the requests are old objects: the collections the
+            # responses cause do not walk them again and again (as they would N of them).
+            gc.collect()
+            for request in requests:
+                contender(request)
+        return
+    print(
+        f"Python {platform.python_version()}, Django {django.__version__}; {args.rounds} rounds"
+        f" of {args.batches} x {args.batch} responses per side; metrics "
+        + ("on" if args.prometheus else "off")
+    )
+    print(f"{'error':<16}{'DRF us':>8}{'apierrors us':>14}{'ratio':>7}{'rounds':>13}{'cpu':>7}")
+    for name, raiser in CASES:
+        if args.case and name not in args.case:
+            continue
+        fig = measure(contenders(raiser), args.rounds, args.batches, args.batch)
+        print(
+            f"{name:<16}{fig['drf']:>8.1f}{fig['apierrors']:>14.1f}{fig['ratio']:>7.3f}"
+            f"  {fig['low']:.3f}-{fig['high']:.3f}{fig['cpu']:>7.3f}"
+        )
 
 
 if __name__ == "__main__":

@@ -91,3 +91,27 @@ def test_problems_name_the_kind_and_the_key(settings):
 def test_algorithm_validation_lists_the_algorithms():
     expected = BY_NAME["THROTTLE_ALGORITHM"].validate("sliding_log")
     assert expected == "one of 'fixed_window', 'gcra'"
+
+
+def test_envelope_settings_are_read_again_after_a_change(settings):
+    from apierrors.conf import envelope_settings
+
+    settings.APIERRORS = {"DOCS_URL": "https://a.example/", "ACCEPT_REQUEST_ID": False}
+    first = envelope_settings()
+    assert envelope_settings() is first  # kept while nothing changes
+    assert (first.docs_url, first.request_id_meta_key) == ("https://a.example/", None)
+    settings.APIERRORS = {"DOCS_URL": "https://b.example/", "REQUEST_ID_HEADER": "X-Trace"}
+    second = envelope_settings()
+    assert second.docs_url == "https://b.example/"
+    assert (second.request_id_header, second.request_id_meta_key) == ("X-Trace", "HTTP_X_TRACE")
+
+
+def test_envelope_settings_follow_rest_framework_for_camel_case(settings):
+    from apierrors.conf import envelope_settings
+
+    settings.APIERRORS = {}
+    assert envelope_settings().camelize_fields is False
+    settings.REST_FRAMEWORK = {
+        "DEFAULT_PARSER_CLASSES": ["djangorestframework_camel_case.parser.CamelCaseJSONParser"]
+    }
+    assert envelope_settings().camelize_fields is True

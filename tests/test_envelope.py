@@ -1,7 +1,13 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import pytest
 from django.core.exceptions import ValidationError as DjangoValidationError
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.fields import get_error_detail
@@ -202,3 +208,46 @@ def test_details_are_bounded_with_a_count_of_the_rest():
     assert kept[:99] == problems[:99]
     assert kept[-1] == FieldProblem(None, "MISSING_FIELD", "151 more problems are not listed.")
     assert envelope.bounded(problems[:100], "MISSING_FIELD") == problems[:100]
+
+
+# flatten builds each path a part at a time; format_path builds it from the whole list of
+# parts. Both must give the same string for any tree.
+_keys = st.one_of(
+    st.sampled_from(
+        ["", ".", "[", "]", "\\", "a.b", "_x", "send_at", "__a__b_", "non_field_errors"]
+    ),
+    st.text(max_size=4),
+    st.integers(min_value=0, max_value=3),
+)
+_trees = st.recursive(
+    st.builds(ErrorDetail, st.text(max_size=3), st.sampled_from(["invalid", "required", None])),
+    lambda children: st.one_of(
+        st.lists(children, max_size=3),
+        st.dictionaries(_keys, children, max_size=3),
+    ),
+    max_leaves=8,
+)
+
+
+def _reference_paths(node: Any, path: list[Any], camel: bool, out: list[str | None]) -> None:
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            if key in ("non_field_errors", "__all__"):
+                _reference_paths(value, path, camel, out)
+            else:
+                part = key if isinstance(key, int) else str(key)
+                _reference_paths(value, [*path, part], camel, out)
+    elif isinstance(node, list | tuple):
+        for index, item in enumerate(node):
+            nested = isinstance(item, Mapping | list | tuple)
+            _reference_paths(item, [*path, index] if nested else path, camel, out)
+    else:
+        out.append(envelope.format_path(path, camel=camel))
+
+
+@given(tree=_trees, camel=st.booleans())
+@hypothesis_settings(max_examples=300, deadline=None)
+def test_flatten_paths_are_format_path_of_the_parts(tree: Any, camel: bool) -> None:
+    expected: list[str | None] = []
+    _reference_paths(tree, [], camel, expected)
+    assert [problem.field for problem in envelope.flatten(tree, camel=camel)] == expected

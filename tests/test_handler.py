@@ -407,3 +407,55 @@ def test_headers_repeat_the_body(api_client):
     error = envelope_of(response, 429, "RATE_LIMIT_EXCEEDED")
     assert response["X-Request-ID"] == error["requestId"] == "req_abc-1"
     assert response["Retry-After"] == str(error["retryAfter"]) == "13"
+
+
+def test_a_warm_error_path_follows_setting_changes(api_client, settings):
+    # Every setting the error path keeps (envelope_settings) is read again after a change.
+    api_client.get("/t/code/RESOURCE_NOT_FOUND/")
+    settings.APIERRORS = {
+        "DOCS_URL": "https://docs.example/errors/",
+        "REQUEST_ID_HEADER": "X-Trace",
+        "EXCEPTION_HANDLER_CLASS": "tests.test_handler.ShoutingHandler",
+    }
+    response = api_client.get("/t/code/RESOURCE_NOT_FOUND/", HTTP_X_TRACE="trace-1")
+    error = response.json()["error"]
+    assert error["docUrl"] == "https://docs.example/errors/#resource-not-found"
+    assert response["X-Trace"] == error["requestId"] == "trace-1"
+    assert "X-Request-ID" not in response
+    assert error["message"] == error["message"].upper()
+    settings.APIERRORS = {}
+    error = api_client.get("/t/code/RESOURCE_NOT_FOUND/").json()["error"]
+    assert "docUrl" not in error
+    assert error["message"] != error["message"].upper()
+
+
+class ShoutingHandler(ExceptionHandler):
+    def format(self, error, request):
+        body = super().format(error, request)
+        body["error"]["message"] = body["error"]["message"].upper()
+        return body
+
+
+def test_a_warm_error_path_answers_in_the_active_language(api_client):
+    from django.utils import translation
+
+    english = api_client.get("/t/code/RESOURCE_NOT_FOUND/").json()["error"]["message"]
+    with translation.override("fr"):
+        french = api_client.get("/t/code/RESOURCE_NOT_FOUND/").json()["error"]["message"]
+    with translation.override("de"):
+        german = api_client.get("/t/code/RESOURCE_NOT_FOUND/").json()["error"]["message"]
+    again = api_client.get("/t/code/RESOURCE_NOT_FOUND/").json()["error"]["message"]
+    assert english == again == "The requested resource does not exist."
+    assert len({english, french, german}) == 3
+
+
+def test_the_request_id_header_without_the_middleware(settings):
+    # The handler sends the id itself when no APIErrorsMiddleware will.
+    from rest_framework.test import APIRequestFactory
+
+    from tests.testapp.views import RaiseCodeView
+
+    settings.MIDDLEWARE = []
+    request = APIRequestFactory().get("/t/code/RESOURCE_NOT_FOUND/")
+    response = RaiseCodeView.as_view()(request, code="RESOURCE_NOT_FOUND").render()
+    assert response["X-Request-ID"] == json.loads(response.content)["error"]["requestId"]
