@@ -157,35 +157,42 @@ def rotating(
 # --- floors ------------------------------------------------------------------------------
 
 
-def bare_ping(redis_url: str) -> Run:
+def raw_socket(redis_url: str) -> socket.socket:
+    """A pre-connected socket to the Redis of ``redis_url``, Nagle off."""
     from urllib.parse import urlparse
 
     parsed = urlparse(redis_url)
     sock = socket.create_connection((parsed.hostname, parsed.port))
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    command, reply = b"*1\r\n$4\r\nPING\r\n", b"+PONG\r\n"
+    return sock
+
+
+def raw_round_trips(sock: socket.socket, command: bytes, reply: bytes, name: str) -> Run:
+    """Sends ``command`` and reads ``reply``, ``n`` times: nothing else."""
 
     def run(n: int) -> None:
         for _ in range(n):
             sock.sendall(command)
             got = sock.recv(64)
-            while len(got) < 7:
+            while len(got) < len(reply):
                 got += sock.recv(64)
             if got != reply:
-                raise SystemExit(f"bare PING got {got!r}")
+                raise SystemExit(f"{name} got {got!r}")
 
     return run
+
+
+def bare_ping(redis_url: str) -> Run:
+    ping = b"*1\r\n$4\r\nPING\r\n"
+    return raw_round_trips(raw_socket(redis_url), ping, b"+PONG\r\n", "bare PING")
 
 
 def bare_evalsha(redis_url: str) -> Run:
     """A script call that does nothing (``return 1``) on a raw socket: what running any Lua
     script costs over a PING, the floor of every scripted check."""
     import hashlib
-    from urllib.parse import urlparse
 
-    parsed = urlparse(redis_url)
-    sock = socket.create_connection((parsed.hostname, parsed.port))
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock = raw_socket(redis_url)
     script = b"return 1"
     sha = hashlib.sha1(script, usedforsecurity=False).hexdigest().encode()
     sock.sendall(b"*3\r\n$6\r\nSCRIPT\r\n$4\r\nLOAD\r\n$%d\r\n%s\r\n" % (len(script), script))
@@ -193,18 +200,7 @@ def bare_evalsha(redis_url: str) -> Run:
     if sha not in loaded:
         raise SystemExit(f"SCRIPT LOAD answered {loaded!r}")
     command = b"*4\r\n$7\r\nEVALSHA\r\n$40\r\n%s\r\n$1\r\n1\r\n$5\r\n{key}\r\n" % sha
-    reply = b":1\r\n"
-
-    def run(n: int) -> None:
-        for _ in range(n):
-            sock.sendall(command)
-            got = sock.recv(64)
-            while len(got) < 4:
-                got += sock.recv(64)
-            if got != reply:
-                raise SystemExit(f"bare EVALSHA got {got!r}")
-
-    return run
+    return raw_round_trips(sock, command, b":1\r\n", "bare EVALSHA")
 
 
 def pool_ping() -> Run:
