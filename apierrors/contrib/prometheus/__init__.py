@@ -72,9 +72,11 @@ class _Forgetful(_Metric):
         super().remove(*labelvalues)
         _forget()
 
-    def remove_by_labels(self, labels: dict[str, str]) -> None:
-        super().remove_by_labels(labels)
-        _forget()
+    if hasattr(Counter, "remove_by_labels"):  # not in the oldest prometheus_client supported
+
+        def remove_by_labels(self, labels: dict[str, str]) -> None:
+            super().remove_by_labels(labels)
+            _forget()
 
     def clear(self) -> None:
         super().clear()
