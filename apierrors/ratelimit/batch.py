@@ -160,6 +160,26 @@ def _drf_get_throttles() -> Any:
 def take(throttle: RateLimitThrottle, request: Any, view: Any) -> Entry | None:
     """``throttle``'s entry in the batch of ``request``'s view, checking the batch first
     when ``throttle`` is the first of them; ``None`` when it checks by itself."""
+    batch, new = _batch_for(throttle, request, view)
+    if batch is None:
+        return None
+    if new:
+        _check(batch)
+    return batch.take(type(throttle))
+
+
+async def atake(throttle: RateLimitThrottle, request: Any, view: Any) -> Entry | None:
+    """``take`` for async code: the store calls are awaited."""
+    batch, new = _batch_for(throttle, request, view)
+    if batch is None:
+        return None
+    if new:
+        await _acheck(batch)
+    return batch.take(type(throttle))
+
+
+def _batch_for(throttle: RateLimitThrottle, request: Any, view: Any) -> tuple[Batch | None, bool]:
+    """The batch ``throttle`` takes its entry from, and whether it is new (to check)."""
     holder = request.__dict__
     batch: Batch | None = holder.get(BATCH_ATTR)
     if batch is None:
@@ -167,29 +187,13 @@ def take(throttle: RateLimitThrottle, request: Any, view: Any) -> Entry | None:
         if classes is None or len(classes) < 2:
             # Not a DRF view (a throttle called by hand, athrottle's function), or a view
             # of one throttle: nothing to check together.
-            return None
-    klass = type(throttle)
-    if batch is None or (batch.first is klass and batch.exhausted):
-        batch = _new_batch(throttle, request, view)
-        if batch is None:
-            return None
+            return None, False
+    elif not (batch.first is type(throttle) and batch.exhausted):
+        return batch, False
+    batch = _new_batch(throttle, request, view)
+    if batch is not None:
         holder[BATCH_ATTR] = batch
-        _check(batch)
-    return batch.take(klass)
-
-
-async def atake(throttle: RateLimitThrottle, request: Any, view: Any) -> Entry | None:
-    """``take`` for async code: the store calls are awaited."""
-    holder = request.__dict__
-    batch: Batch | None = holder.get(BATCH_ATTR)
-    klass = type(throttle)
-    if batch is None or (batch.first is klass and batch.exhausted):
-        batch = _new_batch(throttle, request, view)
-        if batch is None:
-            return None
-        holder[BATCH_ATTR] = batch
-        await _acheck(batch)
-    return batch.take(klass)
+    return batch, batch is not None
 
 
 async def acheck_together(throttles: Sequence[RateLimitThrottle], request: Any, view: Any) -> None:
