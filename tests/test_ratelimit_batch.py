@@ -170,6 +170,60 @@ def test_a_throttle_with_its_own_allow_request_is_checked_by_itself(redis_store,
     assert evalsha_calls(redis_url) - before == 2  # user + uploads together, own alone
 
 
+class ChosenPerMethod(APIView):
+    """Throttles chosen in ``get_throttles`` (per action, as DRF's docs suggest), with
+    ``throttle_classes`` naming one class: the chosen ones are still checked together."""
+
+    throttle_classes = [User]
+    throttle_scope = "uploads"
+    chosen_calls = 0
+
+    def get_throttles(self) -> list[Any]:
+        type(self).chosen_calls += 1
+        if self.request.method == "POST":
+            return [User(), Scoped(), PerPath()]
+        return super().get_throttles()
+
+    def get(self, request: Any) -> Response:
+        return Response({"ok": True})
+
+    def post(self, request: Any) -> Response:
+        return Response({"ok": True})
+
+
+@pytest.mark.redis
+def test_throttles_chosen_in_get_throttles_make_one_call(redis_store, redis_url):
+    post(ChosenPerMethod, "192.0.2.200")  # loads the script
+    before = evalsha_calls(redis_url)
+    assert [post(ChosenPerMethod)[0] for _ in range(4)] == [200, 200, 200, 429]
+    assert evalsha_calls(redis_url) - before == 4
+
+
+@pytest.mark.parametrize("store_kind", ["memory", "redis"])
+def test_throttles_chosen_in_get_throttles_are_all_or_none(request, settings, store_kind):
+    request.getfixturevalue(f"{store_kind}_store")
+    assert [post(ChosenPerMethod)[0] for _ in range(5)] == [200, 200, 200, 429, 429]
+    set_rates(settings, user="30/minute", uploads="5/minute", path="10/second")
+    status, headers = post(ChosenPerMethod)
+    # uploads counted the three admitted requests only.
+    assert (status, headers[LIMIT], headers[REMAINING]) == (200, "5", "1")
+
+
+@pytest.mark.redis
+def test_a_view_of_one_chosen_throttle_checks_it_alone(redis_store, redis_url):
+    request = factory.get("/upload/", REMOTE_ADDR="192.0.2.9")
+    assert ChosenPerMethod.as_view()(request).status_code == 200  # loads the script
+    ChosenPerMethod.chosen_calls = 0
+    before = evalsha_calls(redis_url)
+    request = factory.get("/upload/", REMOTE_ADDR="192.0.2.9")
+    response = ChosenPerMethod.as_view()(request)
+    assert response.status_code == 200
+    assert request.__dict__[RATE_LIMIT_HEADERS_ATTR][LIMIT] == "3"
+    assert evalsha_calls(redis_url) - before == 1
+    # DRF's own call, and the batch's look at what it chose (one throttle: no batch).
+    assert ChosenPerMethod.chosen_calls == 2
+
+
 @pytest.mark.redis
 def test_drf_throttles_beside_them_run_as_usual(settings, redis_store, redis_url):
     post(WithDRF, "192.0.2.200")  # loads the script

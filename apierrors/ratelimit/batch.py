@@ -16,7 +16,8 @@ view's apierrors throttles that DRF calls checks them all:
    and goes on as usual: its hooks, the headers, the signals.
 
 A view's throttles are those ``get_throttles()`` makes, for views whose
-``throttle_classes`` lists two or more classes. Only throttles that take the standard path
+``throttle_classes`` lists two or more classes or that override ``get_throttles`` (to choose
+throttles per action or method). Only throttles that take the standard path
 are checked together: classes that override ``allow_request`` or ``aallow_request`` are
 checked by themselves, as before. Throttles
 with a ``timer`` of their own are checked together when their clocks agree. Throttles of
@@ -146,6 +147,19 @@ def _throttles(view: Any) -> list[RateLimitThrottle] | None:
 
 
 _drf_default: list[Any] = []
+_choosers: dict[type, bool] = {}
+
+
+def _chooses_throttles(view_class: type) -> bool:
+    """Whether ``view_class`` overrides ``get_throttles`` (its throttles may then be others
+    than ``throttle_classes`` names, per action or method, as DRF's guide suggests)."""
+    known = _choosers.get(view_class)
+    if known is None:
+        get_throttles = getattr(view_class, "get_throttles", None)
+        known = _choosers[view_class] = get_throttles is not None and (
+            get_throttles is not _drf_get_throttles()
+        )
+    return known
 
 
 def _drf_get_throttles() -> Any:
@@ -184,7 +198,7 @@ def _batch_for(throttle: RateLimitThrottle, request: Any, view: Any) -> tuple[Ba
     batch: Batch | None = holder.get(BATCH_ATTR)
     if batch is None:
         classes = getattr(view, "throttle_classes", None)
-        if classes is None or len(classes) < 2:
+        if classes is None or (len(classes) < 2 and not _chooses_throttles(type(view))):
             # Not a DRF view (a throttle called by hand, athrottle's function), or a view
             # of one throttle: nothing to check together.
             return None, False
