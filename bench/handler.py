@@ -12,6 +12,12 @@ rendered, for two contenders:
   as Django's handler calls it: the view's response is rendered before the middleware sees
   it.
 
+A third contender, ``floor``, is DRF's view behind a middleware that does only what the
+contract asks of every response, nothing of the envelope: a request id generated, set on
+the request and in the context variable, and sent in the ``X-Request-ID`` header
+(``--no-floor`` leaves it out). Its ratio to DRF is what a request id alone costs: the part
+of apierrors' ratio no handler can win back.
+
 The requests are built before each batch, outside the timed part (a fresh one per call, as
 the middleware writes its id on it). The contenders take turns batch by batch, in
 alternating order, so that whatever else the machine does weighs on both alike. Each round
@@ -56,6 +62,7 @@ from rest_framework.views import exception_handler as drf_exception_handler  # n
 
 from apierrors.handler import exception_handler as apierrors_exception_handler  # noqa: E402
 from apierrors.middleware import APIErrorsMiddleware  # noqa: E402
+from apierrors.request_id import current_request_id, generate  # noqa: E402
 
 
 class Item(serializers.Serializer[Any]):
@@ -112,10 +119,29 @@ def rendered(view: Callable[..., Any]) -> Contender:
     return get_response
 
 
+def request_id_only(get_response: Contender) -> Contender:
+    """The least a middleware does for the contract's request id: generate it, put it on the
+    request and in the context variable, send it in the header."""
+
+    def middleware(request: HttpRequest) -> Any:
+        request_id = generate()
+        request.request_id = request_id  # type: ignore[attr-defined]
+        token = current_request_id.set(request_id)
+        try:
+            response = get_response(request)
+            response["X-Request-ID"] = request_id
+            return response
+        finally:
+            current_request_id.reset(token)
+
+    return middleware
+
+
 def contenders(raiser: Callable[[], None]) -> dict[str, Contender]:
     return {
         "drf": rendered(make_view(raiser, drf_exception_handler)),
         "apierrors": APIErrorsMiddleware(rendered(make_view(raiser, apierrors_exception_handler))),
+        "floor": request_id_only(rendered(make_view(raiser, drf_exception_handler))),
     }
 
 
@@ -132,33 +158,41 @@ def run(contender: Contender, batch: int) -> tuple[float, float]:
 
 
 def measure(sides: dict[str, Contender], rounds: int, batches: int, batch: int) -> dict[str, Any]:
-    """Per round: each side's median microseconds per response and the median ratios of
-    adjacent batches (wall and CPU); the sides alternate which goes first."""
+    """Per round: each side's median microseconds per response and, for each side but DRF,
+    the median ratio to DRF of adjacent batches (wall and CPU); the order of the sides
+    turns from batch to batch. The figures are the medians of the rounds, with the range of
+    the rounds' ratios (``low``, ``high``)."""
+    names = list(sides)
+    others = [name for name in names if name != "drf"]
     for side in sides.values():
         run(side, batch)  # warm up: imports, caches, lazy translations
     per_round: list[dict[str, float]] = []
     for _ in range(rounds):
         micros: dict[str, list[float]] = {name: [] for name in sides}
-        ratios, cpu_ratios = [], []
+        ratios: dict[str, list[float]] = {name: [] for name in others}
+        cpu_ratios: dict[str, list[float]] = {name: [] for name in others}
         for b in range(batches):
-            order = ("drf", "apierrors") if b % 2 == 0 else ("apierrors", "drf")
+            turn = b % len(names)
+            order = names[turn:] + names[:turn]
+            if b // len(names) % 2:
+                order.reverse()
             wall, cpu = {}, {}
             for name in order:
                 wall[name], cpu[name] = run(sides[name], batch)
                 micros[name].append(wall[name] / batch * 1e6)
-            ratios.append(wall["apierrors"] / wall["drf"])
-            cpu_ratios.append(cpu["apierrors"] / cpu["drf"])
-        per_round.append(
-            {
-                "drf": statistics.median(micros["drf"]),
-                "apierrors": statistics.median(micros["apierrors"]),
-                "ratio": statistics.median(ratios),
-                "cpu": statistics.median(cpu_ratios),
-            }
-        )
-    return {
-        key: statistics.median(figures[key] for figures in per_round) for key in per_round[0]
-    } | {"low": min(r["ratio"] for r in per_round), "high": max(r["ratio"] for r in per_round)}
+            for name in others:
+                ratios[name].append(wall[name] / wall["drf"])
+                cpu_ratios[name].append(cpu[name] / cpu["drf"])
+        figures = {name: statistics.median(micros[name]) for name in names}
+        for name in others:
+            figures[f"{name} ratio"] = statistics.median(ratios[name])
+            figures[f"{name} cpu"] = statistics.median(cpu_ratios[name])
+        per_round.append(figures)
+    summary = {key: statistics.median(row[key] for row in per_round) for key in per_round[0]}
+    for name in others:
+        summary[f"{name} low"] = min(r[f"{name} ratio"] for r in per_round)
+        summary[f"{name} high"] = max(r[f"{name} ratio"] for r in per_round)
+    return summary
 
 
 CASES = (
@@ -176,10 +210,13 @@ def main() -> None:
     parser.add_argument("--case", choices=[name for name, _raiser in CASES], action="append")
     parser.add_argument("--prometheus", action="store_true", help="keep the metrics installed")
     parser.add_argument(
+        "--no-floor", action="store_true", help="leave out the request-id-only contender"
+    )
+    parser.add_argument(
         "--only",
         nargs=2,
         metavar=("SIDE", "N"),
-        help="no timing: N responses of one side (drf, apierrors, or none: the requests "
+        help="no timing: N responses of one side (drf, apierrors, floor, or none: the requests "
         "alone) after 200 to warm up, for instruction counts (docs/performance.md)",
     )
     args = parser.parse_args()
@@ -208,15 +245,27 @@ def main() -> None:
         f" of {args.batches} x {args.batch} responses per side; metrics "
         + ("on" if args.prometheus else "off")
     )
-    print(f"{'error':<16}{'DRF us':>8}{'apierrors us':>14}{'ratio':>7}{'rounds':>13}{'cpu':>7}")
+    print(
+        f"{'error':<16}{'DRF us':>8}{'apierrors us':>14}{'ratio':>7}{'rounds':>13}{'cpu':>7}"
+        + ("" if args.no_floor else f"{'floor us':>10}{'ratio':>7}{'rounds':>13}")
+    )
     for name, raiser in CASES:
         if args.case and name not in args.case:
             continue
-        fig = measure(contenders(raiser), args.rounds, args.batches, args.batch)
-        print(
-            f"{name:<16}{fig['drf']:>8.1f}{fig['apierrors']:>14.1f}{fig['ratio']:>7.3f}"
-            f"  {fig['low']:.3f}-{fig['high']:.3f}{fig['cpu']:>7.3f}"
+        sides = contenders(raiser)
+        if args.no_floor:
+            del sides["floor"]
+        fig = measure(sides, args.rounds, args.batches, args.batch)
+        line = (
+            f"{name:<16}{fig['drf']:>8.1f}{fig['apierrors']:>14.1f}{fig['apierrors ratio']:>7.3f}"
+            f"  {fig['apierrors low']:.3f}-{fig['apierrors high']:.3f}{fig['apierrors cpu']:>7.3f}"
         )
+        if not args.no_floor:
+            line += (
+                f"{fig['floor']:>10.1f}{fig['floor ratio']:>7.3f}"
+                f"  {fig['floor low']:.3f}-{fig['floor high']:.3f}"
+            )
+        print(line)
 
 
 if __name__ == "__main__":
