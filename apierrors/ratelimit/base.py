@@ -114,7 +114,8 @@ class Store:
         remembered, denied, sent = self._recall(tag, plan, now)
         if remembered is not None:
             return remembered
-        self._guard()
+        if self.breaker.open_until is not None:
+            self._guard()
         try:
             result = self.run(tag, plan, now)
         except self.errors as exc:

@@ -174,7 +174,14 @@ def _drf_get_throttles() -> Any:
 def take(throttle: RateLimitThrottle, request: Any, view: Any) -> Entry | None:
     """``throttle``'s entry in the batch of ``request``'s view, checking the batch first
     when ``throttle`` is the first of them; ``None`` when it checks by itself."""
-    batch, new = _batch_for(throttle, request, view)
+    batch: Batch | None = request.__dict__.get(BATCH_ATTR)
+    if batch is None:
+        # Asked on every request of every view: a view of one throttle (or not a DRF view:
+        # a throttle called by hand, athrottle's function) is answered here, without a call.
+        classes = getattr(view, "throttle_classes", None)
+        if classes is None or (len(classes) < 2 and not _chooses_throttles(type(view))):
+            return None
+    batch, new = _batch_for(throttle, request, view, batch)
     if batch is None:
         return None
     if new:
@@ -184,7 +191,12 @@ def take(throttle: RateLimitThrottle, request: Any, view: Any) -> Entry | None:
 
 async def atake(throttle: RateLimitThrottle, request: Any, view: Any) -> Entry | None:
     """``take`` for async code: the store calls are awaited."""
-    batch, new = _batch_for(throttle, request, view)
+    batch: Batch | None = request.__dict__.get(BATCH_ATTR)
+    if batch is None:
+        classes = getattr(view, "throttle_classes", None)
+        if classes is None or (len(classes) < 2 and not _chooses_throttles(type(view))):
+            return None
+    batch, new = _batch_for(throttle, request, view, batch)
     if batch is None:
         return None
     if new:
@@ -192,21 +204,17 @@ async def atake(throttle: RateLimitThrottle, request: Any, view: Any) -> Entry |
     return batch.take(type(throttle))
 
 
-def _batch_for(throttle: RateLimitThrottle, request: Any, view: Any) -> tuple[Batch | None, bool]:
-    """The batch ``throttle`` takes its entry from, and whether it is new (to check)."""
-    holder = request.__dict__
-    batch: Batch | None = holder.get(BATCH_ATTR)
-    if batch is None:
-        classes = getattr(view, "throttle_classes", None)
-        if classes is None or (len(classes) < 2 and not _chooses_throttles(type(view))):
-            # Not a DRF view (a throttle called by hand, athrottle's function), or a view
-            # of one throttle: nothing to check together.
-            return None, False
-    elif not (batch.first is type(throttle) and batch.exhausted):
+def _batch_for(
+    throttle: RateLimitThrottle, request: Any, view: Any, batch: Batch | None
+) -> tuple[Batch | None, bool]:
+    """The batch ``throttle`` takes its entry from (``batch``, the request's, or a new one
+    when there is none or when ``throttle`` begins the view's throttles again), and whether
+    it is new (to check)."""
+    if batch is not None and not (batch.first is type(throttle) and batch.exhausted):
         return batch, False
     batch = _new_batch(throttle, request, view)
     if batch is not None:
-        holder[BATCH_ATTR] = batch
+        request.__dict__[BATCH_ATTR] = batch
     return batch, batch is not None
 
 

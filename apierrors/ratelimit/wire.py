@@ -133,7 +133,11 @@ class WireClient:
             head, tail_server, tail = self._encoded[plan]
         except KeyError:
             head, tail_server, tail = self._encode(plan)
-        keys = b"".join([_bulk(key.encode()) for key in names])
+        if len(names) == 1:  # one throttle of one rate, the usual case
+            key = names[0].encode()
+            keys = b"$%d\r\n%s\r\n" % (len(key), key)
+        else:
+            keys = b"".join([_bulk(key.encode()) for key in names])
         if now is None:
             command = head + keys + tail_server
         else:
