@@ -18,7 +18,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.test import APIRequestFactory
+from rest_framework.test import APIRequestFactory, force_authenticate
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
@@ -29,6 +29,7 @@ from apierrors.ratelimit.base import combined_plan
 from apierrors.ratelimit.headers import LIMIT, RATE_LIMIT_HEADERS_ATTR, REMAINING
 from apierrors.ratelimit.rates import MICROS
 from apierrors.throttling import (
+    AnonRateLimitThrottle,
     RateLimitThrottle,
     ScopedRateLimitThrottle,
     UserRateLimitThrottle,
@@ -168,6 +169,74 @@ def test_a_throttle_with_its_own_allow_request_is_checked_by_itself(redis_store,
     assert post(WithOwn)[0] == 200
     assert Own.calls == 1
     assert evalsha_calls(redis_url) - before == 2  # user + uploads together, own alone
+
+
+class Anon(AnonRateLimitThrottle):
+    timer = clock  # DEFAULT_THROTTLE_RATES["anon"]
+
+
+class AnonAndUser(APIView):
+    """DRF's guide's default pair, ``DEFAULT_THROTTLE_CLASSES = [Anon..., User...]``."""
+
+    throttle_classes = [Anon, User]
+
+    def get(self, request: Any) -> Response:
+        return Response({"ok": True})
+
+
+class Member:
+    pk = 7
+    is_authenticated = True
+
+
+def get_as(member: Member | None) -> tuple[int, dict[str, str]]:
+    request = factory.get("/items/", REMOTE_ADDR="192.0.2.1")
+    if member is not None:
+        force_authenticate(request, member)  # type: ignore[arg-type]
+    response = AnonAndUser.as_view()(request)
+    return response.status_code, request.__dict__.get(RATE_LIMIT_HEADERS_ATTR, {})
+
+
+@pytest.mark.redis
+def test_the_anon_and_user_pair_checks_an_anonymous_request_in_one_call(
+    settings, redis_store, redis_url
+):
+    set_rates(settings, anon="2/minute", user="4/minute")
+    get_as(None)  # loads the script
+    before = evalsha_calls(redis_url)
+    status, headers = get_as(None)
+    # Both throttles count the address; the anonymous one has the fewest left.
+    assert (status, headers[LIMIT], headers[REMAINING]) == (200, "2", "0")
+    assert get_as(None)[0] == 429
+    assert evalsha_calls(redis_url) - before == 2
+    # The refusal consumed nothing from the user throttle. With a new anonymous rate (a
+    # policy of its own, counted afresh), the user throttle decides: one left of its four
+    # after this request (three admitted), then none.
+    set_rates(settings, anon="3/minute", user="4/minute")
+    status, headers = get_as(None)
+    assert (status, headers[LIMIT], headers[REMAINING]) == (200, "4", "1")
+    status, headers = get_as(None)
+    assert (status, headers[LIMIT], headers[REMAINING]) == (200, "4", "0")
+    assert get_as(None)[0] == 429
+
+
+@pytest.mark.redis
+def test_the_anon_and_user_pair_checks_a_member_with_the_user_throttle_alone(
+    settings, redis_store, redis_url
+):
+    set_rates(settings, anon="1/minute", user="3/minute")
+    get_as(Member())  # loads the script
+    before = evalsha_calls(redis_url)
+    results = [get_as(Member()) for _ in range(3)]
+    assert [status for status, _ in results] == [200, 200, 429]
+    assert results[0][1][LIMIT] == "3"
+    # One call each, the user throttle's alone (no key for the anonymous one); the
+    # refusal is then remembered: no call.
+    assert evalsha_calls(redis_url) - before == 3
+    assert get_as(Member())[0] == 429
+    assert evalsha_calls(redis_url) - before == 3
+    # Anonymous requests from the same address have their own quota.
+    assert get_as(None)[0] == 200
 
 
 class ChosenPerMethod(APIView):
