@@ -119,6 +119,13 @@ def test_drfs_own_json_renderer_renders_through_the_kept_encoder(monkeypatch):
     assert rendered(EnvelopeResponse).content == rendered(Response).content
     assert module._encoder(JSONEncoder, True, False, True) is not None
 
+    # A function defined elsewhere is not DRF's, whatever its name says.
+    def impostor() -> None:
+        pass
+
+    impostor.__qualname__ = "JSONRenderer.render"
+    assert module._defined_in(impostor, "rest_framework.renderers", "JSONRenderer.render") is None
+
 
 def test_a_float_and_a_lazy_string_go_through_drfs_encoder():
     from django.utils.translation import gettext_lazy
