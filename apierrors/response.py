@@ -13,37 +13,78 @@ envelope never needs:
   ``indent`` (in the accepted media type or the renderer context), the renderer's
   ``json.dumps`` is a call to one JSON encoder kept per configuration, with the renderer's
   own ``ensure_ascii``, ``compact``, ``strict`` and ``encoder_class``, and the same escapes
-  of U+2028 and U+2029. Any other renderer, or an ``indent``, renders through DRF.
+  of U+2028 and U+2029. Any other renderer, an ``indent``, an encoder class with an
+  ``__init__``, ``encode`` or ``iterencode`` of its own (or not a class), or a patch of
+  ``JSONRenderer.render``/``get_indent`` or of the ``dumps`` it calls (made before or after
+  this module is imported) renders through DRF.
 """
 
 from __future__ import annotations
 
 import json
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from django.http import HttpResponse
+from rest_framework import renderers
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
+from rest_framework.utils import json as drf_json
 
 # The separators JSONRenderer uses without an indent (rest_framework.compat).
 SHORT_SEPARATORS = (",", ":")
 LONG_SEPARATORS = (", ", ": ")
 JSON_MEDIA_TYPE = "application/json"
 
-_DRF_JSON_RENDER = JSONRenderer.render
-_DRF_GET_INDENT = JSONRenderer.get_indent
+_F = TypeVar("_F")
+
+
+def _defined_in(function: _F, module: str, qualname: str) -> _F | None:
+    """``function`` when ``module`` defines it as ``qualname``, else ``None``: a project's
+    patch made before this module is imported is defined elsewhere."""
+    if (
+        getattr(function, "__qualname__", None) == qualname
+        and getattr(function, "__globals__", {}).get("__name__") == module
+    ):
+        return function
+    return None
+
+
+# What JSONRenderer.render runs; rendered_content compares them with what is in place.
+_DRF_JSON_RENDER = _defined_in(
+    JSONRenderer.render, "rest_framework.renderers", "JSONRenderer.render"
+)
+_DRF_GET_INDENT = _defined_in(
+    JSONRenderer.get_indent, "rest_framework.renderers", "JSONRenderer.get_indent"
+)
+_DRF_DUMPS = _defined_in(drf_json.dumps, "rest_framework.utils.json", "dumps")
+_JSON_DUMPS = _defined_in(json.dumps, "json", "dumps")
+
+
+def _drf_json_in_place() -> bool:
+    """Whether ``JSONRenderer`` renders with DRF's own code (nothing patched)."""
+    return (
+        JSONRenderer.render is _DRF_JSON_RENDER
+        and JSONRenderer.get_indent is _DRF_GET_INDENT
+        and renderers.json.dumps is _DRF_DUMPS  # type: ignore[attr-defined]
+        and json.dumps is _JSON_DUMPS
+    )
 
 
 @lru_cache(maxsize=16)
 def _encoder(
-    encoder_class: type[json.JSONEncoder], ensure_ascii: bool, allow_nan: bool, compact: bool
+    encoder_class: Any, ensure_ascii: bool, allow_nan: bool, compact: bool
 ) -> json.JSONEncoder | None:
     """The encoder ``json.dumps`` builds for these arguments, kept; ``None`` when
-    ``encoder_class`` changes how it encodes (beyond ``default``)."""
-    if (
-        encoder_class.encode is not json.JSONEncoder.encode
-        or encoder_class.iterencode is not json.JSONEncoder.iterencode
+    ``encoder_class`` is not a ``JSONEncoder`` that differs from json's only in ``default``
+    (its own ``__init__`` could depend on the arguments ``dumps`` passes, or on the time
+    it is called)."""
+    if not (
+        isinstance(encoder_class, type)
+        and issubclass(encoder_class, json.JSONEncoder)
+        and encoder_class.__init__ is json.JSONEncoder.__init__
+        and encoder_class.encode is json.JSONEncoder.encode
+        and encoder_class.iterencode is json.JSONEncoder.iterencode
     ):
         return None
     return encoder_class(
@@ -104,8 +145,7 @@ class EnvelopeResponse(Response):
             accepted_media_type == JSON_MEDIA_TYPE
             and context.get("indent") is None
             and type(data) is dict
-            and JSONRenderer.render is _DRF_JSON_RENDER
-            and JSONRenderer.get_indent is _DRF_GET_INDENT
+            and _drf_json_in_place()
         ):
             encoder = _encoder(
                 renderer.encoder_class,  # type: ignore[arg-type]

@@ -10,9 +10,12 @@ to find nothing open in production.
 So each thread keeps the connection objects it has, by alias: those of
 ``connections.all(initialized_only=True)`` on its first request, and then every one that
 connects in it (Django's ``connection_created`` signal). A block can only be open on a
-connection that has connected, so a connection that is not kept has none open. When a kept
-connection has a block open (tests), or under a running event loop (whose connections are
-per task, not per thread), the public scan decides.
+connection that has connected, so a connection that is not kept has none open. Another
+object connecting under a kept alias (``connection.copy()``, a replacement) may or may not
+be the one ``connections`` holds for it: the thread then forgets what it keeps, and its
+next request scans again. When a kept connection has a block open (tests), or under a
+running event loop (whose connections are per task, not per thread), the public scan
+decides.
 """
 
 from __future__ import annotations
@@ -29,8 +32,8 @@ _thread = threading.local()
 
 def _kept(sender: Any, connection: Any, **kwargs: Any) -> None:
     known: dict[str, Any] | None = getattr(_thread, "connections", None)
-    if known is not None:
-        known[connection.alias] = connection
+    if known is not None and known.setdefault(connection.alias, connection) is not connection:
+        forget()
 
 
 connection_created.connect(_kept, dispatch_uid="apierrors.transactions.kept")
