@@ -8,7 +8,9 @@ nothing from the others. The tests count ``EVALSHA`` calls on a private Redis.
 from __future__ import annotations
 
 import itertools
-from typing import Any
+import time
+from collections.abc import Iterator
+from typing import Any, ClassVar
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -22,8 +24,8 @@ from rest_framework.test import APIRequestFactory, force_authenticate
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from apierrors import signals
-from apierrors.ratelimit import get_store, plan_for
+from apierrors import ratelimit, signals
+from apierrors.ratelimit import Store, get_store, plan_for
 from apierrors.ratelimit.algorithms import ALGORITHMS, Mixed
 from apierrors.ratelimit.base import combined_plan
 from apierrors.ratelimit.headers import LIMIT, RATE_LIMIT_HEADERS_ATTR, REMAINING
@@ -400,6 +402,61 @@ def test_athrottle_checks_its_throttles_in_one_call(redis_store, redis_url):
     before = evalsha_calls(redis_url)
     assert [call() for _ in range(3)] == [200, 200, 429]
     assert evalsha_calls(redis_url) - before == 3
+
+
+class SyncOnlyStore(Store):
+    """A store of a project's own that checks several keys in one step, sync only (no
+    ``arun_keys``): async views run it in a worker thread, as its ``check``."""
+
+    schemes = ("synconly",)
+    batches = True
+    state: ClassVar[dict[str, Any]] = {}
+    steps: ClassVar[int] = 0
+
+    @classmethod
+    def from_uri(cls, uri: str) -> SyncOnlyStore:
+        return cls(uri)
+
+    def run(self, tag: str, plan: Any, now: int | None) -> Any:
+        return self.run_keys(plan.keys(tag), plan, now)
+
+    def run_keys(self, keys: list[str], plan: Any, now: int | None) -> Any:
+        type(self).steps += 1
+        now = time.time_ns() // 1000 if now is None else now
+        states = [self.state.get(key) for key in keys]
+        result, writes = plan.algorithm.decide(states, now, plan.params)
+        for key, (state, _) in zip(keys, writes or (), strict=False):
+            self.state[key] = state
+        return result
+
+
+@pytest.fixture
+def sync_only_store(settings: Any) -> Iterator[None]:
+    saved = list(ratelimit.STORE_CLASSES)
+    ratelimit.register_store(SyncOnlyStore)
+    SyncOnlyStore.state.clear()
+    SyncOnlyStore.steps = 0
+    settings.APIERRORS = {**settings.APIERRORS, "THROTTLE_STORE": "synconly://here"}
+    yield
+    ratelimit.STORE_CLASSES[:] = saved
+    ratelimit.reset_stores()
+
+
+def test_athrottle_on_a_store_without_an_async_driver(sync_only_store):
+    from django.contrib.auth.models import AnonymousUser
+    from django.http import JsonResponse
+
+    @athrottle(User, PerPath)
+    async def view(request: Any) -> JsonResponse:
+        return JsonResponse({"ok": True})
+
+    def call() -> int:
+        request = factory.post("/upload/", REMOTE_ADDR="192.0.2.1")
+        request.user = AnonymousUser()
+        return int(async_to_sync(view)(request).status_code)
+
+    assert [call() for _ in range(4)] == [200, 200, 200, 429]
+    assert SyncOnlyStore.steps == 4  # both throttles in one step each time
 
 
 # The combined plan ---------------------------------------------------------------------------
