@@ -404,6 +404,24 @@ def test_athrottle_checks_its_throttles_in_one_call(redis_store, redis_url):
     assert evalsha_calls(redis_url) - before == 3
 
 
+class ListedTwice(APIView):
+    """One class listed twice (a project's defaults spread into a view's own list)."""
+
+    throttle_classes = [User, Scoped, User]
+    throttle_scope = "uploads"
+
+    def post(self, request: Any) -> Response:
+        return Response({"ok": True})
+
+
+def test_a_throttle_listed_twice_counts_the_request_twice(store, algorithm):
+    # As DRF and one-by-one checks count it: each copy takes one of user's three (one
+    # key, one counter), so the second request is refused by the second copy.
+    results = [post(ListedTwice) for _ in range(3)]
+    assert [status for status, _ in results] == [200, 429, 429]
+    assert (results[0][1][LIMIT], results[0][1][REMAINING]) == ("3", "1")
+
+
 class SyncOnlyStore(Store):
     """A store of a project's own that checks several keys in one step, sync only (no
     ``arun_keys``): async views run it in a worker thread, as its ``check``."""

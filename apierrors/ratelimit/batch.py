@@ -19,7 +19,10 @@ A view's throttles are those ``get_throttles()`` makes, for views whose
 ``throttle_classes`` lists two or more classes or that override ``get_throttles`` (to choose
 throttles per action or method). Only throttles that take the standard path
 are checked together: classes that override ``allow_request`` or ``aallow_request`` are
-checked by themselves, as before. Throttles
+checked by themselves, as before.
+A throttle whose keys another throttle of the batch already has (one class listed
+twice) is checked after it, in a call of its own, so that it sees the other's count, as
+one by one. Throttles
 with a ``timer`` of their own are checked together when their clocks agree. Throttles of
 different algorithms share one call (a ``Mixed`` plan); throttles on different stores
 make one call per store, all or none within each. A store that cannot check several keys
@@ -243,12 +246,17 @@ def _entries(throttles: list[RateLimitThrottle], request: Any, view: Any) -> lis
     return [Entry(throttle, throttle._prepare_check(request, view)) for throttle in throttles]
 
 
-Group: TypeAlias = "tuple[Store, int | None, list[Entry], list[tuple[str, Plan]]]"
+Group: TypeAlias = "tuple[Store, int | None, list[Entry], list[tuple[str, Plan]], set[str]]"
 
 
 def _groups(batch: Batch) -> list[Group]:
     """The entries that have a check to make, per store and clock, in order, with the
-    ``(tag, plan)`` parts the store checks (usually one group: one store, one clock)."""
+    ``(tag, plan)`` parts the store checks (usually one group: one store, one clock).
+
+    A part whose store keys are already in a group (one class listed twice, two throttles
+    counting the same client under one policy) goes to a later group: checked in one step,
+    both would read the same state and the request would be counted once; checked after,
+    the second sees the first's count, as when each throttle checks by itself."""
     groups: list[Group] = []
     for entry in batch.entries:
         prepared = entry.prepared
@@ -256,19 +264,21 @@ def _groups(batch: Batch) -> list[Group]:
             continue
         plan, key, store = prepared
         now = entry.now
+        keys = plan.keys(key)
         for group in groups:
-            if group[0] is store and group[1] == now:
+            if group[0] is store and group[1] == now and group[4].isdisjoint(keys):
                 break
         else:
-            group = (store, now, [], [])
+            group = (store, now, [], [], set())
             groups.append(group)
         group[2].append(entry)
         group[3].append((key, plan))
+        group[4].update(keys)
     return groups
 
 
 def _check(batch: Batch) -> None:
-    for store, now, entries, parts in _groups(batch):
+    for store, now, entries, parts, _ in _groups(batch):
         started = signals.listening()
         results: list[Outcome] | None
         try:
@@ -286,7 +296,7 @@ def _check(batch: Batch) -> None:
 
 
 async def _acheck(batch: Batch) -> None:
-    for store, now, entries, parts in _groups(batch):
+    for store, now, entries, parts, _ in _groups(batch):
         started = signals.listening()
         results: list[Outcome] | None
         try:
