@@ -422,6 +422,29 @@ def test_a_throttle_listed_twice_counts_the_request_twice(store, algorithm):
     assert (results[0][1][LIMIT], results[0][1][REMAINING]) == ("3", "1")
 
 
+class RealClock(UserRateLimitThrottle):
+    """DRF's own ``timer`` (``SimpleRateThrottle.timer = time.time``), kept by a project."""
+
+    timer = time.time
+
+
+class RealClockScoped(ScopedRateLimitThrottle):
+    timer = time.time
+
+
+class OnRealClock(Upload):
+    throttle_classes = [RealClock, RealClockScoped]
+
+
+@pytest.mark.redis
+def test_throttles_on_one_clock_read_it_once_and_make_one_call(settings, redis_store, redis_url):
+    set_rates(settings, user="3/day", uploads="5/day")  # no window ends during the test
+    post(OnRealClock, "192.0.2.200")  # loads the script
+    before = evalsha_calls(redis_url)
+    assert [post(OnRealClock)[0] for _ in range(4)] == [200, 200, 200, 429]
+    assert evalsha_calls(redis_url) - before == 4
+
+
 class SyncOnlyStore(Store):
     """A store of a project's own that checks several keys in one step, sync only (no
     ``arun_keys``): async views run it in a worker thread, as its ``check``."""

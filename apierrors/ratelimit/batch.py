@@ -22,8 +22,8 @@ are checked together: classes that override ``allow_request`` or ``aallow_reques
 checked by themselves, as before.
 A throttle whose keys another throttle of the batch already has (one class listed
 twice) is checked after it, in a call of its own, so that it sees the other's count, as
-one by one. Throttles
-with a ``timer`` of their own are checked together when their clocks agree. Throttles of
+one by one. Throttles with a ``timer`` of their own are checked together when they share
+it (read once per batch). Throttles of
 different algorithms share one call (a ``Mixed`` plan); throttles on different stores
 make one call per store, all or none within each. A store that cannot check several keys
 in one step (a Redis Cluster, whose throttles' keys are in different slots; django-redis
@@ -59,13 +59,24 @@ class Entry:
 
     __slots__ = ("klass", "latency", "now", "outcome", "prepared", "taken", "throttle")
 
-    def __init__(self, throttle: RateLimitThrottle, prepared: Prepared) -> None:
+    def __init__(
+        self, throttle: RateLimitThrottle, prepared: Prepared, readings: dict[int, Any]
+    ) -> None:
         self.throttle = throttle
         self.klass = type(throttle)
         self.prepared = prepared
         timer = throttle.timer
-        # The throttle's clock, read as its own check would (None: the store's clock).
-        self.now = None if timer is None or prepared is None else micros(timer())
+        # The throttle's clock, read as its own check would (None: the store's clock), once
+        # per clock and batch (``readings``: id -> (clock, time)), so that throttles on one
+        # clock (DRF's ``time.time``) agree and are checked together.
+        now = None
+        if timer is not None and prepared is not None:
+            reading = readings.get(id(timer))
+            if reading is None:
+                # The clock is kept beside its time, so that its id is not reused meanwhile.
+                reading = readings[id(timer)] = (timer, micros(timer()))
+            now = reading[1]
+        self.now = now
         self.outcome: Outcome = None
         self.latency: float | None = None
         self.taken = False
@@ -243,7 +254,10 @@ def _new_batch(throttle: RateLimitThrottle, request: Any, view: Any) -> Batch | 
 
 
 def _entries(throttles: list[RateLimitThrottle], request: Any, view: Any) -> list[Entry]:
-    return [Entry(throttle, throttle._prepare_check(request, view)) for throttle in throttles]
+    readings: dict[int, Any] = {}
+    return [
+        Entry(throttle, throttle._prepare_check(request, view), readings) for throttle in throttles
+    ]
 
 
 Group: TypeAlias = "tuple[Store, int | None, list[Entry], list[tuple[str, Plan]], set[str]]"
