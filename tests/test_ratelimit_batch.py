@@ -7,6 +7,7 @@ nothing from the others. The tests count ``EVALSHA`` calls on a private Redis.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import time
 from collections.abc import Iterator
@@ -498,6 +499,33 @@ def test_athrottle_on_a_store_without_an_async_driver(sync_only_store):
 
     assert [call() for _ in range(4)] == [200, 200, 200, 429]
     assert SyncOnlyStore.steps == 4  # both throttles in one step each time
+
+
+@pytest.mark.parametrize("store_kind", ["memory", "redis"])
+def test_throttles_awaited_together_wait_for_their_batch(request, settings, store_kind):
+    """Async code that awaits a view's throttles at once (``asyncio.gather``) gets each
+    one's own verdict: a refusal by any of them is not lost."""
+    from rest_framework.request import Request
+
+    request.getfixturevalue(f"{store_kind}_store")
+    set_rates(settings, user="30/minute", uploads="5/minute", path="2/second")
+
+    def verdicts() -> list[bool]:
+        view = Upload()
+        view.request = drf_request = Request(factory.post("/upload/", REMOTE_ADDR="192.0.2.1"))
+
+        async def run() -> list[bool]:
+            throttles: list[Any] = view.get_throttles()
+            checks = [throttle.aallow_request(drf_request, view) for throttle in throttles]
+            return list(await asyncio.gather(*checks))
+
+        return async_to_sync(run)()
+
+    assert [verdicts() for _ in range(3)] == [
+        [True, True, True],
+        [True, True, True],
+        [True, True, False],
+    ]
 
 
 # The combined plan ---------------------------------------------------------------------------

@@ -37,6 +37,7 @@ refusal's answers the request.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias
@@ -89,12 +90,15 @@ class Entry:
 class Batch:
     """The outcomes of one view's throttles for one request, taken in DRF's order."""
 
-    __slots__ = ("entries", "first", "left")
+    __slots__ = ("checked", "entries", "first", "left")
 
     def __init__(self, first: type, entries: list[Entry]) -> None:
         self.first = first
         self.entries = entries
         self.left = len(entries)
+        # Async code only: set once the store has answered, for throttles awaited at the
+        # same time as the one that checks (``asyncio.gather``).
+        self.checked: asyncio.Event | None = None
 
     def take(self, klass: type) -> Entry | None:
         """The first entry of ``klass`` not taken yet (DRF calls a view's throttles in the
@@ -213,9 +217,19 @@ async def atake(throttle: RateLimitThrottle, request: Any, view: Any) -> Entry |
     batch, new = _batch_for(throttle, request, view, batch)
     if batch is None:
         return None
+    entry = batch.take(type(throttle))  # first: throttles awaited together take in order
     if new:
-        await _acheck(batch)
-    return batch.take(type(throttle))
+        batch.checked = asyncio.Event()
+        try:
+            await _acheck(batch)
+        finally:
+            batch.checked.set()
+        return entry
+    checked = batch.checked
+    if entry is not None and checked is not None and not checked.is_set():
+        # Awaited beside the throttle that checks the batch: its outcome is not in yet.
+        await checked.wait()
+    return entry
 
 
 def _batch_for(
