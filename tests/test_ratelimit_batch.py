@@ -423,6 +423,30 @@ def test_a_throttle_listed_twice_counts_the_request_twice(store, algorithm):
     assert (results[0][1][LIMIT], results[0][1][REMAINING]) == ("3", "1")
 
 
+class Shadow(PerPath):
+    """A stricter limit tried out before it is enforced: its refusals are logged, and the
+    request goes on (``throttle_failure`` returns ``True``)."""
+
+    logged = 0
+
+    def throttle_failure(self) -> bool:
+        type(self).logged += 1
+        return True
+
+
+class WithShadow(Upload):
+    throttle_classes = [User, Shadow]
+
+
+def test_a_throttle_that_lets_its_refusals_through_leaves_the_others_counting(settings, store):
+    set_rates(settings, user="3/minute", path="1/second")
+    Shadow.logged = 0
+    # The shadow limit refuses from the second request on, which lets each through: the
+    # user throttle still counts every one of them, and refuses the fourth.
+    assert [post(WithShadow)[0] for _ in range(5)] == [200, 200, 200, 429, 429]
+    assert Shadow.logged == 4
+
+
 class RealClock(UserRateLimitThrottle):
     """DRF's own ``timer`` (``SimpleRateThrottle.timer = time.time``), kept by a project."""
 

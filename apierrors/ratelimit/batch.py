@@ -19,8 +19,9 @@ A view's throttles are those ``get_throttles()`` makes, for views whose
 ``throttle_classes`` lists two or more classes or that override ``get_throttles`` (to choose
 throttles per action or method). Only throttles that take the standard path
 are checked together: classes that override ``allow_request`` or ``aallow_request`` are
-checked by themselves, as before.
-A throttle whose keys another throttle of the batch already has (one class listed
+checked by themselves, as before, and so are classes that override ``throttle_failure``
+(one that returns ``True`` lets a refused request through, which the others must then
+count). A throttle whose keys another throttle of the batch already has (one class listed
 twice) is checked after it, in a call of its own, so that it sees the other's count, as
 one by one. Throttles with a ``timer`` of their own are checked together when they share
 it (read once per batch). Throttles of
@@ -121,7 +122,10 @@ _standard: dict[type, bool] = {}
 
 
 def standard(klass: Any) -> bool:
-    """Whether ``klass`` checks on the standard path (no ``allow_request`` of its own)."""
+    """Whether ``klass`` checks on the standard path (no ``allow_request`` of its own) and
+    its refusals refuse the request (no ``throttle_failure`` of its own: one that returns
+    ``True``, to log a limit before enforcing it, would let through a request that the
+    batch, refused, counted for none of the view's throttles)."""
     known = _standard.get(klass)
     if known is None:
         from apierrors.throttling import RateLimitThrottle
@@ -131,6 +135,7 @@ def standard(klass: Any) -> bool:
             and issubclass(klass, RateLimitThrottle)
             and klass.allow_request is RateLimitThrottle.allow_request
             and klass.aallow_request is RateLimitThrottle.aallow_request
+            and klass.throttle_failure is RateLimitThrottle.throttle_failure
         )
     return known
 
