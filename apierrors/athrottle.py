@@ -23,13 +23,17 @@ _sync_overrides: dict[type, bool] = {}
 
 
 def _sync_override(klass: type) -> bool:
-    """Whether ``klass`` overrides ``allow_request`` below its last ``aallow_request``."""
+    """Whether ``klass`` overrides ``allow_request`` below its last ``aallow_request`` with a
+    sync one (an ``async def allow_request``, adrf's form of an async throttle, is not run
+    in a thread: it may await ``aallow_request``)."""
     known = _sync_overrides.get(klass)
     if known is None:
         mro = klass.__mro__
         sync_owner = next(base for base in mro if "allow_request" in base.__dict__)
         async_owner = next(base for base in mro if "aallow_request" in base.__dict__)
-        known = _sync_overrides[klass] = mro.index(sync_owner) < mro.index(async_owner)
+        below = mro.index(sync_owner) < mro.index(async_owner)
+        is_async = iscoroutinefunction(sync_owner.__dict__["allow_request"])
+        known = _sync_overrides[klass] = below and not is_async
     return known
 
 

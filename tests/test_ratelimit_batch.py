@@ -7,8 +7,11 @@ nothing from the others. The tests count ``EVALSHA`` calls on a private Redis.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
-from typing import Any
+import time
+from collections.abc import Iterator
+from typing import Any, ClassVar
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -22,8 +25,8 @@ from rest_framework.test import APIRequestFactory, force_authenticate
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from apierrors import signals
-from apierrors.ratelimit import get_store, plan_for
+from apierrors import ratelimit, signals
+from apierrors.ratelimit import Store, get_store, plan_for
 from apierrors.ratelimit.algorithms import ALGORITHMS, Mixed
 from apierrors.ratelimit.base import combined_plan
 from apierrors.ratelimit.headers import LIMIT, RATE_LIMIT_HEADERS_ATTR, REMAINING
@@ -400,6 +403,153 @@ def test_athrottle_checks_its_throttles_in_one_call(redis_store, redis_url):
     before = evalsha_calls(redis_url)
     assert [call() for _ in range(3)] == [200, 200, 429]
     assert evalsha_calls(redis_url) - before == 3
+
+
+class ListedTwice(APIView):
+    """One class listed twice (a project's defaults spread into a view's own list)."""
+
+    throttle_classes = [User, Scoped, User]
+    throttle_scope = "uploads"
+
+    def post(self, request: Any) -> Response:
+        return Response({"ok": True})
+
+
+def test_a_throttle_listed_twice_counts_the_request_twice(store, algorithm):
+    # As DRF and one-by-one checks count it: each copy takes one of user's three (one
+    # key, one counter), so the second request is refused by the second copy.
+    results = [post(ListedTwice) for _ in range(3)]
+    assert [status for status, _ in results] == [200, 429, 429]
+    assert (results[0][1][LIMIT], results[0][1][REMAINING]) == ("3", "1")
+
+
+class Shadow(PerPath):
+    """A stricter limit tried out before it is enforced: its refusals are logged, and the
+    request goes on (``throttle_failure`` returns ``True``)."""
+
+    logged = 0
+
+    def throttle_failure(self) -> bool:
+        type(self).logged += 1
+        return True
+
+
+class WithShadow(Upload):
+    throttle_classes = [User, Shadow]
+
+
+def test_a_throttle_that_lets_its_refusals_through_leaves_the_others_counting(settings, store):
+    set_rates(settings, user="3/minute", path="1/second")
+    Shadow.logged = 0
+    # The shadow limit refuses from the second request on, which lets each through: the
+    # user throttle still counts every one of them, and refuses the fourth.
+    assert [post(WithShadow)[0] for _ in range(5)] == [200, 200, 200, 429, 429]
+    assert Shadow.logged == 4
+
+
+class RealClock(UserRateLimitThrottle):
+    """DRF's own ``timer`` (``SimpleRateThrottle.timer = time.time``), kept by a project."""
+
+    timer = time.time
+
+
+class RealClockScoped(ScopedRateLimitThrottle):
+    timer = time.time
+
+
+class OnRealClock(Upload):
+    throttle_classes = [RealClock, RealClockScoped]
+
+
+@pytest.mark.redis
+def test_throttles_on_one_clock_read_it_once_and_make_one_call(settings, redis_store, redis_url):
+    set_rates(settings, user="3/day", uploads="5/day")  # no window ends during the test
+    post(OnRealClock, "192.0.2.200")  # loads the script
+    before = evalsha_calls(redis_url)
+    assert [post(OnRealClock)[0] for _ in range(4)] == [200, 200, 200, 429]
+    assert evalsha_calls(redis_url) - before == 4
+
+
+class SyncOnlyStore(Store):
+    """A store of a project's own that checks several keys in one step, sync only (no
+    ``arun_keys``): async views run it in a worker thread, as its ``check``."""
+
+    schemes = ("synconly",)
+    batches = True
+    state: ClassVar[dict[str, Any]] = {}
+    steps: ClassVar[int] = 0
+
+    @classmethod
+    def from_uri(cls, uri: str) -> SyncOnlyStore:
+        return cls(uri)
+
+    def run(self, tag: str, plan: Any, now: int | None) -> Any:
+        return self.run_keys(plan.keys(tag), plan, now)
+
+    def run_keys(self, keys: list[str], plan: Any, now: int | None) -> Any:
+        type(self).steps += 1
+        now = time.time_ns() // 1000 if now is None else now
+        states = [self.state.get(key) for key in keys]
+        result, writes = plan.algorithm.decide(states, now, plan.params)
+        for key, (state, _) in zip(keys, writes or (), strict=False):
+            self.state[key] = state
+        return result
+
+
+@pytest.fixture
+def sync_only_store(settings: Any) -> Iterator[None]:
+    saved = list(ratelimit.STORE_CLASSES)
+    ratelimit.register_store(SyncOnlyStore)
+    SyncOnlyStore.state.clear()
+    SyncOnlyStore.steps = 0
+    settings.APIERRORS = {**settings.APIERRORS, "THROTTLE_STORE": "synconly://here"}
+    yield
+    ratelimit.STORE_CLASSES[:] = saved
+    ratelimit.reset_stores()
+
+
+def test_athrottle_on_a_store_without_an_async_driver(sync_only_store):
+    from django.contrib.auth.models import AnonymousUser
+    from django.http import JsonResponse
+
+    @athrottle(User, PerPath)
+    async def view(request: Any) -> JsonResponse:
+        return JsonResponse({"ok": True})
+
+    def call() -> int:
+        request = factory.post("/upload/", REMOTE_ADDR="192.0.2.1")
+        request.user = AnonymousUser()
+        return int(async_to_sync(view)(request).status_code)
+
+    assert [call() for _ in range(4)] == [200, 200, 200, 429]
+    assert SyncOnlyStore.steps == 4  # both throttles in one step each time
+
+
+@pytest.mark.parametrize("store_kind", ["memory", "redis"])
+def test_throttles_awaited_together_wait_for_their_batch(request, settings, store_kind):
+    """Async code that awaits a view's throttles at once (``asyncio.gather``) gets each
+    one's own verdict: a refusal by any of them is not lost."""
+    from rest_framework.request import Request
+
+    request.getfixturevalue(f"{store_kind}_store")
+    set_rates(settings, user="30/minute", uploads="5/minute", path="2/second")
+
+    def verdicts() -> list[bool]:
+        view = Upload()
+        view.request = drf_request = Request(factory.post("/upload/", REMOTE_ADDR="192.0.2.1"))
+
+        async def run() -> list[bool]:
+            throttles: list[Any] = view.get_throttles()
+            checks = [throttle.aallow_request(drf_request, view) for throttle in throttles]
+            return list(await asyncio.gather(*checks))
+
+        return async_to_sync(run)()
+
+    assert [verdicts() for _ in range(3)] == [
+        [True, True, True],
+        [True, True, True],
+        [True, True, False],
+    ]
 
 
 # The combined plan ---------------------------------------------------------------------------

@@ -164,7 +164,11 @@ class Store:
     async def acheck_many(
         self, parts: Sequence[tuple[str, Plan]], now: int | None = None
     ) -> list[Result | None] | None:
-        """``check_many`` for async code, on ``arun_keys``."""
+        """``check_many`` for async code, on ``arun_keys``; a store without one (a store of
+        your own with only ``run_keys``) has its ``check_many`` run in a worker thread, as
+        ``acheck`` runs its ``check``."""
+        if type(self).arun_keys is Store.arun_keys:
+            return await sync_to_async(self.check_many, thread_sensitive=False)(parts, now)
         batch = self._batch(parts, now)
         if batch is None or not isinstance(batch, tuple):
             return batch

@@ -19,8 +19,12 @@ A view's throttles are those ``get_throttles()`` makes, for views whose
 ``throttle_classes`` lists two or more classes or that override ``get_throttles`` (to choose
 throttles per action or method). Only throttles that take the standard path
 are checked together: classes that override ``allow_request`` or ``aallow_request`` are
-checked by themselves, as before. Throttles
-with a ``timer`` of their own are checked together when their clocks agree. Throttles of
+checked by themselves, as before, and so are classes that override ``throttle_failure``
+(one that returns ``True`` lets a refused request through, which the others must then
+count). A throttle whose keys another throttle of the batch already has (one class listed
+twice) is checked after it, in a call of its own, so that it sees the other's count, as
+one by one. Throttles with a ``timer`` of their own are checked together when they share
+it (read once per batch). Throttles of
 different algorithms share one call (a ``Mixed`` plan); throttles on different stores
 make one call per store, all or none within each. A store that cannot check several keys
 in one step (a Redis Cluster, whose throttles' keys are in different slots; django-redis
@@ -34,6 +38,7 @@ refusal's answers the request.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias
@@ -56,13 +61,24 @@ class Entry:
 
     __slots__ = ("klass", "latency", "now", "outcome", "prepared", "taken", "throttle")
 
-    def __init__(self, throttle: RateLimitThrottle, prepared: Prepared) -> None:
+    def __init__(
+        self, throttle: RateLimitThrottle, prepared: Prepared, readings: dict[int, Any]
+    ) -> None:
         self.throttle = throttle
         self.klass = type(throttle)
         self.prepared = prepared
         timer = throttle.timer
-        # The throttle's clock, read as its own check would (None: the store's clock).
-        self.now = None if timer is None or prepared is None else micros(timer())
+        # The throttle's clock, read as its own check would (None: the store's clock), once
+        # per clock and batch (``readings``: id -> (clock, time)), so that throttles on one
+        # clock (DRF's ``time.time``) agree and are checked together.
+        now = None
+        if timer is not None and prepared is not None:
+            reading = readings.get(id(timer))
+            if reading is None:
+                # The clock is kept beside its time, so that its id is not reused meanwhile.
+                reading = readings[id(timer)] = (timer, micros(timer()))
+            now = reading[1]
+        self.now = now
         self.outcome: Outcome = None
         self.latency: float | None = None
         self.taken = False
@@ -75,12 +91,15 @@ class Entry:
 class Batch:
     """The outcomes of one view's throttles for one request, taken in DRF's order."""
 
-    __slots__ = ("entries", "first", "left")
+    __slots__ = ("checked", "entries", "first", "left")
 
     def __init__(self, first: type, entries: list[Entry]) -> None:
         self.first = first
         self.entries = entries
         self.left = len(entries)
+        # Async code only: set once the store has answered, for throttles awaited at the
+        # same time as the one that checks (``asyncio.gather``).
+        self.checked: asyncio.Event | None = None
 
     def take(self, klass: type) -> Entry | None:
         """The first entry of ``klass`` not taken yet (DRF calls a view's throttles in the
@@ -103,7 +122,10 @@ _standard: dict[type, bool] = {}
 
 
 def standard(klass: Any) -> bool:
-    """Whether ``klass`` checks on the standard path (no ``allow_request`` of its own)."""
+    """Whether ``klass`` checks on the standard path (no ``allow_request`` of its own) and
+    its refusals refuse the request (no ``throttle_failure`` of its own: one that returns
+    ``True``, to log a limit before enforcing it, would let through a request that the
+    batch, refused, counted for none of the view's throttles)."""
     known = _standard.get(klass)
     if known is None:
         from apierrors.throttling import RateLimitThrottle
@@ -113,6 +135,7 @@ def standard(klass: Any) -> bool:
             and issubclass(klass, RateLimitThrottle)
             and klass.allow_request is RateLimitThrottle.allow_request
             and klass.aallow_request is RateLimitThrottle.aallow_request
+            and klass.throttle_failure is RateLimitThrottle.throttle_failure
         )
     return known
 
@@ -199,9 +222,19 @@ async def atake(throttle: RateLimitThrottle, request: Any, view: Any) -> Entry |
     batch, new = _batch_for(throttle, request, view, batch)
     if batch is None:
         return None
+    entry = batch.take(type(throttle))  # first: throttles awaited together take in order
     if new:
-        await _acheck(batch)
-    return batch.take(type(throttle))
+        batch.checked = asyncio.Event()
+        try:
+            await _acheck(batch)
+        finally:
+            batch.checked.set()
+        return entry
+    checked = batch.checked
+    if entry is not None and checked is not None and not checked.is_set():
+        # Awaited beside the throttle that checks the batch: its outcome is not in yet.
+        await checked.wait()
+    return entry
 
 
 def _batch_for(
@@ -240,15 +273,23 @@ def _new_batch(throttle: RateLimitThrottle, request: Any, view: Any) -> Batch | 
 
 
 def _entries(throttles: list[RateLimitThrottle], request: Any, view: Any) -> list[Entry]:
-    return [Entry(throttle, throttle._prepare_check(request, view)) for throttle in throttles]
+    readings: dict[int, Any] = {}
+    return [
+        Entry(throttle, throttle._prepare_check(request, view), readings) for throttle in throttles
+    ]
 
 
-Group: TypeAlias = "tuple[Store, int | None, list[Entry], list[tuple[str, Plan]]]"
+Group: TypeAlias = "tuple[Store, int | None, list[Entry], list[tuple[str, Plan]], set[str]]"
 
 
 def _groups(batch: Batch) -> list[Group]:
     """The entries that have a check to make, per store and clock, in order, with the
-    ``(tag, plan)`` parts the store checks (usually one group: one store, one clock)."""
+    ``(tag, plan)`` parts the store checks (usually one group: one store, one clock).
+
+    A part whose store keys are already in a group (one class listed twice, two throttles
+    counting the same client under one policy) goes to a later group: checked in one step,
+    both would read the same state and the request would be counted once; checked after,
+    the second sees the first's count, as when each throttle checks by itself."""
     groups: list[Group] = []
     for entry in batch.entries:
         prepared = entry.prepared
@@ -256,19 +297,21 @@ def _groups(batch: Batch) -> list[Group]:
             continue
         plan, key, store = prepared
         now = entry.now
+        keys = plan.keys(key)
         for group in groups:
-            if group[0] is store and group[1] == now:
+            if group[0] is store and group[1] == now and group[4].isdisjoint(keys):
                 break
         else:
-            group = (store, now, [], [])
+            group = (store, now, [], [], set())
             groups.append(group)
         group[2].append(entry)
         group[3].append((key, plan))
+        group[4].update(keys)
     return groups
 
 
 def _check(batch: Batch) -> None:
-    for store, now, entries, parts in _groups(batch):
+    for store, now, entries, parts, _ in _groups(batch):
         started = signals.listening()
         results: list[Outcome] | None
         try:
@@ -286,7 +329,7 @@ def _check(batch: Batch) -> None:
 
 
 async def _acheck(batch: Batch) -> None:
-    for store, now, entries, parts in _groups(batch):
+    for store, now, entries, parts, _ in _groups(batch):
         started = signals.listening()
         results: list[Outcome] | None
         try:

@@ -111,6 +111,29 @@ def test_a_sync_override_is_kept_on_the_async_path(settings, memory_store, clock
     assert CustomSync.calls == ["sync", "sync"]
 
 
+class AsyncStyle(UserThrottle):
+    """adrf's way to write an async throttle: ``async def allow_request``, here on the
+    package's own async check."""
+
+    async def allow_request(self, request: Any, view: Any) -> bool:  # type: ignore[override]
+        return await self.aallow_request(request, view)
+
+
+def test_an_async_allow_request_awaits_the_async_check(settings, memory_store, clock):
+    set_rates(settings, user="2/minute")
+
+    async def run() -> list[Any]:
+        results = []
+        for _ in range(3):
+            throttle, request = AsyncStyle(), anonymous("10.0.0.7")
+            # As adrf's check_async_throttles calls it.
+            allowed = await throttle.allow_request(request, View())
+            results.append(outcome(throttle, request, allowed))
+        return results
+
+    assert [allowed for allowed, _, _ in asyncio.run(run())] == [True, True, False]
+
+
 @pytest.fixture
 def dead_store(settings) -> None:
     settings.APIERRORS = {
