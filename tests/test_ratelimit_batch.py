@@ -423,6 +423,18 @@ def test_a_throttle_listed_twice_counts_the_request_twice(store, algorithm):
     assert (results[0][1][LIMIT], results[0][1][REMAINING]) == ("3", "1")
 
 
+@pytest.mark.redis
+def test_throttles_of_one_rate_on_different_clients_keys_share_one_call(
+    settings, redis_store, redis_url
+):
+    # user and uploads at the same rate: one policy (same key suffix), different keys.
+    set_rates(settings, user="3/minute", uploads="3/minute", path="10/second")
+    post(Upload, "192.0.2.200")  # loads the script
+    before = evalsha_calls(redis_url)
+    assert [post(Upload)[0] for _ in range(4)] == [200, 200, 200, 429]
+    assert evalsha_calls(redis_url) - before == 4
+
+
 class Shadow(PerPath):
     """A stricter limit tried out before it is enforced: its refusals are logged, and the
     request goes on (``throttle_failure`` returns ``True``)."""

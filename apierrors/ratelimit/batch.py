@@ -297,17 +297,28 @@ def _groups(batch: Batch) -> list[Group]:
             continue
         plan, key, store = prepared
         now = entry.now
-        keys = plan.keys(key)
         for group in groups:
-            if group[0] is store and group[1] == now and group[4].isdisjoint(keys):
+            if (
+                group[0] is store
+                and group[1] == now
+                # Keys of different policies (the suffixes: algorithm, limit, period) never
+                # meet: the keys themselves are compared only where a policy is shared.
+                and (group[4].isdisjoint(plan.suffixes) or not _shares_keys(group, key, plan))
+            ):
                 break
         else:
             group = (store, now, [], [], set())
             groups.append(group)
         group[2].append(entry)
         group[3].append((key, plan))
-        group[4].update(keys)
+        group[4].update(plan.suffixes)
     return groups
+
+
+def _shares_keys(group: Group, tag: str, plan: Plan) -> bool:
+    """Whether ``plan``'s keys for ``tag`` are among the group's."""
+    keys = set(plan.keys(tag))
+    return any(not keys.isdisjoint(other.keys(other_tag)) for other_tag, other in group[3])
 
 
 def _check(batch: Batch) -> None:
