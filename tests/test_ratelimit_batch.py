@@ -435,6 +435,40 @@ def test_throttles_of_one_rate_on_different_clients_keys_share_one_call(
     assert evalsha_calls(redis_url) - before == 4
 
 
+class StaffSkipsTheUploadLimit(Upload):
+    """A ``check_throttles`` of its own that calls only some of the view's throttles."""
+
+    def check_throttles(self, request: Any) -> None:
+        for throttle in self.get_throttles():
+            if isinstance(throttle, Scoped) and request.META.get("HTTP_X_STAFF"):
+                continue
+            if not throttle.allow_request(request, self):
+                self.throttled(request, throttle.wait() or 1.0)
+
+
+def test_a_throttle_a_custom_check_throttles_skips_counts_nothing(settings, store):
+    set_rates(settings, user="30/minute", uploads="2/minute", path="100/second")
+    for _ in range(3):
+        request = factory.post("/upload/", REMOTE_ADDR="192.0.2.1", HTTP_X_STAFF="1")
+        assert StaffSkipsTheUploadLimit.as_view()(request).status_code == 200
+    # The upload limit was never asked: the client still has its two uploads.
+    assert [post(StaffSkipsTheUploadLimit)[0] for _ in range(3)] == [200, 200, 429]
+
+
+class WrapsCheckThrottles(Upload):
+    def check_throttles(self, request: Any) -> None:
+        super().check_throttles(request)
+
+
+@pytest.mark.redis
+def test_a_view_with_its_own_check_throttles_checks_each_throttle(redis_store, redis_url):
+    # Its loop may call only some throttles: each checks by itself, as before batching.
+    post(WrapsCheckThrottles, "192.0.2.200")  # loads the scripts
+    before = evalsha_calls(redis_url)
+    assert post(WrapsCheckThrottles)[0] == 200
+    assert evalsha_calls(redis_url) - before == 3
+
+
 class Shadow(PerPath):
     """A stricter limit tried out before it is enforced: its refusals are logged, and the
     request goes on (``throttle_failure`` returns ``True``)."""

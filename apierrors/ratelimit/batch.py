@@ -16,15 +16,17 @@ view's apierrors throttles that DRF calls checks them all:
    and goes on as usual: its hooks, the headers, the signals.
 
 A view's throttles are those ``get_throttles()`` makes, for views whose
-``throttle_classes`` lists two or more classes or that override ``get_throttles`` (to choose
-throttles per action or method). Only throttles that take the standard path
-are checked together: classes that override ``allow_request`` or ``aallow_request`` are
-checked by themselves, as before, and so are classes that override ``throttle_failure``
-(one that returns ``True`` lets a refused request through, which the others must then
-count). A throttle whose keys another throttle of the batch already has (one class listed
-twice) is checked after it, in a call of its own, so that it sees the other's count, as
-one by one. Throttles with a ``timer`` of their own are checked together when they share
-it (read once per batch). Throttles of
+``throttle_classes`` lists two or more classes or that override ``get_throttles`` (to
+choose throttles per action or method), and whose ``check_throttles`` is DRF's or adrf's
+(a view's own may call only some of its throttles, and a batch would count the others).
+
+Only throttles that take the standard path are checked together: classes that override
+``allow_request`` or ``aallow_request`` are checked by themselves, as before, and so are
+classes that override ``throttle_failure`` (one that returns ``True`` lets a refused
+request through, which the others must then count). A throttle whose keys another
+throttle of the batch already has (one class listed twice) is checked after it, in a call
+of its own, so that it sees the other's count, as one by one. Throttles with a ``timer``
+of their own are checked together when they share it (read once per batch). Throttles of
 different algorithms share one call (a ``Mixed`` plan); throttles on different stores
 make one call per store, all or none within each. A store that cannot check several keys
 in one step (a Redis Cluster, whose throttles' keys are in different slots; django-redis
@@ -170,18 +172,33 @@ def _throttles(view: Any) -> list[RateLimitThrottle] | None:
 
 
 _drf_default: list[Any] = []
-_choosers: dict[type, bool] = {}
+
+# What a view class's own methods let a batch do (``_view_kind``).
+NEVER, LISTED, CHOSEN = 0, 1, 2
+_view_kinds: dict[type, int] = {}
+
+# Views whose ``check_throttles`` calls every throttle ``get_throttles`` makes, as DRF's:
+# adrf's (its async views) splits them into sync and async ones and calls them all.
+_CALLS_EVERY_THROTTLE = frozenset({"rest_framework.views", "adrf.views"})
 
 
-def _chooses_throttles(view_class: type) -> bool:
-    """Whether ``view_class`` overrides ``get_throttles`` (its throttles may then be others
-    than ``throttle_classes`` names, per action or method, as DRF's guide suggests)."""
-    known = _choosers.get(view_class)
+def _view_kind(view_class: type) -> int:
+    """``NEVER`` for a view whose ``check_throttles`` is its own (it may call only some of
+    its throttles, and a batch would count the others), ``CHOSEN`` for one that overrides
+    ``get_throttles`` (its throttles may be others than ``throttle_classes`` names, per
+    action or method, as DRF's guide suggests), else ``LISTED``: a batch when
+    ``throttle_classes`` lists two or more."""
+    known = _view_kinds.get(view_class)
     if known is None:
+        check_throttles = getattr(view_class, "check_throttles", None)
         get_throttles = getattr(view_class, "get_throttles", None)
-        known = _choosers[view_class] = get_throttles is not None and (
-            get_throttles is not _drf_get_throttles()
-        )
+        if getattr(check_throttles, "__module__", None) not in _CALLS_EVERY_THROTTLE:
+            known = NEVER
+        elif get_throttles is not None and get_throttles is not _drf_get_throttles():
+            known = CHOSEN
+        else:
+            known = LISTED
+        _view_kinds[view_class] = known
     return known
 
 
@@ -202,7 +219,12 @@ def take(throttle: RateLimitThrottle, request: Any, view: Any) -> Entry | None:
         # Asked on every request of every view: a view of one throttle (or not a DRF view:
         # a throttle called by hand, athrottle's function) is answered here, without a call.
         classes = getattr(view, "throttle_classes", None)
-        if classes is None or (len(classes) < 2 and not _chooses_throttles(type(view))):
+        if classes is None:
+            return None
+        kind = _view_kinds.get(type(view))
+        if kind is None:
+            kind = _view_kind(type(view))
+        if kind == NEVER or (kind == LISTED and len(classes) < 2):
             return None
     batch, new = _batch_for(throttle, request, view, batch)
     if batch is None:
@@ -217,7 +239,12 @@ async def atake(throttle: RateLimitThrottle, request: Any, view: Any) -> Entry |
     batch: Batch | None = request.__dict__.get(BATCH_ATTR)
     if batch is None:
         classes = getattr(view, "throttle_classes", None)
-        if classes is None or (len(classes) < 2 and not _chooses_throttles(type(view))):
+        if classes is None:
+            return None
+        kind = _view_kinds.get(type(view))
+        if kind is None:
+            kind = _view_kind(type(view))
+        if kind == NEVER or (kind == LISTED and len(classes) < 2):
             return None
     batch, new = _batch_for(throttle, request, view, batch)
     if batch is None:

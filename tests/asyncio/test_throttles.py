@@ -18,7 +18,7 @@ from apierrors.ratelimit import get_store
 from apierrors.ratelimit.headers import RATE_LIMIT_HEADERS_ATTR
 from apierrors.throttling import RateLimitThrottle, athrottle
 from tests.fixtures.services import free_port
-from tests.throttle_app.helpers import set_rates
+from tests.throttle_app.helpers import evalsha_calls, set_rates
 from tests.throttle_app.views import BurstThrottle, ScopedThrottle, UserThrottle
 
 pytest_plugins = ["tests.throttle_app.fixtures"]
@@ -182,6 +182,17 @@ def test_adrf_async_views_answer_as_drf_sync_views(
     assert [comparable(r) for r in sync] == [comparable(r) for r in asynchronous]
     assert asynchronous[-1].status_code == 429
     assert asynchronous[-1].json()["error"]["code"] == "RATE_LIMIT_EXCEEDED"
+
+
+@pytest.mark.redis
+@pytest.mark.urls("tests.asyncio.urls")
+def test_an_adrf_view_checks_its_throttles_in_one_call(settings, redis_store, redis_url, clock):
+    # adrf's check_throttles calls every throttle, as DRF's: the batch applies.
+    set_rates(settings, user="3/minute")
+    responses("/a/two/", 1)  # loads the script
+    before = evalsha_calls(redis_url)
+    assert [r.status_code for r in responses("/a/two/", 2)] == [200, 429]
+    assert evalsha_calls(redis_url) - before == 2  # two throttles, one call per request
 
 
 @pytest.mark.urls("tests.asyncio.urls")
