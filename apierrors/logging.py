@@ -20,6 +20,7 @@ from contextvars import ContextVar, Token
 from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.core.signals import request_started
 
 from apierrors import signals
 from apierrors.request_id import get_request_id
@@ -66,6 +67,15 @@ _log_context: ContextVar[RequestLogContext | None] = ContextVar(
 # The context of the request a thread finished last: runserver writes its access line after
 # the response has left every middleware.
 _finished = threading.local()
+
+
+def _forget_finished(sender: object, **kwargs: Any) -> None:
+    # runserver serves a kept-alive connection's requests in one thread: a request answered
+    # before LogContextMiddleware (a static file, a CORS preflight) must not have its access
+    # line credited to the one before it.
+    _finished.context = None
+
+
 _CONTEXT_ATTR = "_apierrors_log_context"
 
 
@@ -94,6 +104,10 @@ class LogContextMiddleware:
         self.is_async = iscoroutinefunction(get_response)
         if self.is_async:
             markcoroutinefunction(self)
+        else:
+            request_started.connect(
+                _forget_finished, dispatch_uid="apierrors.logging.forget_finished"
+            )
         signals.subscribe(signals.error_response, _remember_code)
 
     def __call__(self, request: HttpRequest) -> Any:

@@ -90,3 +90,24 @@ def test_trace_ids_join_logs_and_traces(api_client, json_lines):
         api_client.get("/t/drf/not_found/")
     records = parsed(json_lines)
     assert {r["trace_id"] for r in records} == {format(span.get_span_context().trace_id, "032x")}
+
+
+def test_runserver_access_line_of_a_request_the_middleware_never_saw(api_client, json_lines):
+    # On a kept-alive connection runserver serves the next request in the same thread; one
+    # answered before LogContextMiddleware (a chunked body refused, WhiteNoise's static
+    # files, a CORS preflight) must not be logged as the one before it.
+    first = api_client.get("/t/code/FORBIDDEN/")
+    refused = api_client.post(
+        "/t/code/FORBIDDEN/",
+        b"{}",
+        content_type="application/json",
+        HTTP_TRANSFER_ENCODING="chunked",
+    )
+    assert refused.status_code == 400
+    logging.getLogger("django.server").info(
+        '"%s" %s %s', "POST /t/code/FORBIDDEN/ HTTP/1.1", "400", "120"
+    )
+    access = parsed(json_lines)[-1]
+    assert access["logger"] == "django.server"
+    assert access["request_id"] != first["X-Request-ID"]
+    assert (access["route"], access["error_code"]) == ("-", "-")
