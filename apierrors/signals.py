@@ -32,8 +32,9 @@ response, with:
   raised; ``Http404`` or ``Resolver404`` for Django's error views), ``None`` for a non-JSON
   error page the middleware replaced;
 - ``unexpected``: whether it was a failure nobody raised on purpose (a bug, an outage): the
-  handler reported it with its traceback, or, for an error page built without the
-  exception, its code is ``SERVER_ERROR``.
+  handler's ``is_unexpected`` of the exception (what it reports with its traceback; a
+  ``ServerError`` raised on purpose is not), or, for an error page built without the
+  exception, whether its code is ``SERVER_ERROR``.
 
 ``throttle_decision`` (sender: the throttle class) is sent for each check of a
 ``RateLimitThrottle`` that had a rate and a key, with:
@@ -63,6 +64,7 @@ if TYPE_CHECKING:
     from rest_framework.request import Request
 
     from apierrors.exceptions import ApiError
+    from apierrors.handler import ExceptionHandler
     from apierrors.ratelimit.base import Decision, Plan, Store
     from apierrors.throttling import RateLimitThrottle
 
@@ -155,7 +157,7 @@ def route_of(request: HttpRequest | None) -> str:
 
 
 def send_error_response(
-    handler: object,
+    handler: ExceptionHandler,
     response: HttpResponseBase,
     error: ApiError,
     request: HttpRequest | None,
@@ -165,8 +167,9 @@ def send_error_response(
     """Send ``error_response`` (returns at once when no receiver is connected).
 
     Without ``exception``, the exception being handled is taken (the handler builds the
-    response inside DRF's and Django's ``except`` blocks); ``unexpected`` left ``None``
-    means a ``SERVER_ERROR``: Django only answers 500 for an exception nobody handled.
+    response inside DRF's and Django's ``except`` blocks); ``unexpected`` left ``None`` is
+    the handler's ``is_unexpected`` of that exception (a ``ServerError`` raised on purpose
+    is not), and without one, whether the code is ``SERVER_ERROR``.
     """
     hooks = _error_hooks
     if not hooks and not error_response.receivers:
@@ -176,7 +179,10 @@ def send_error_response(
         exception = sys.exc_info()[1]
     code = error.code
     if unexpected is None:
-        unexpected = code == "SERVER_ERROR"
+        if exception is None:
+            unexpected = code == "SERVER_ERROR"
+        else:
+            unexpected = handler.is_unexpected(exception, error)
     status = response.status_code
     # route_of(request) inlined: a Python call is a fair share of the work of a hook.
     route = getattr(getattr(request, "resolver_match", None), "route", None) or ROUTE_UNMATCHED

@@ -85,3 +85,10 @@ def test_no_span_no_work(api_client):
     # Outside any span the receivers leave everything alone (and nothing is exported).
     assert api_client.get("/t/drf/not_found/").status_code == 404
     assert exporter.get_finished_spans() == ()
+
+
+def test_a_server_error_raised_on_purpose_records_no_exception(api_client):
+    response, span = traced(api_client, "/t/code/SERVER_ERROR/")
+    assert response.status_code == 500
+    assert span.status.status_code is StatusCode.ERROR
+    assert not span.events  # no bug to show: the view answered 500 deliberately

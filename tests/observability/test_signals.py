@@ -232,3 +232,21 @@ def test_a_failing_hook_never_breaks_the_answer(api_client, clock, redis_store, 
     failures = [r for r in caplog.records if r.name == "apierrors.signals"]
     assert len(failures) == 2
     assert all(r.exc_info and r.exc_info[0] is RuntimeError for r in failures)
+
+
+@pytest.mark.parametrize(
+    ("path", "unexpected"),
+    [
+        ("/t/code/SERVER_ERROR/", False),  # apierrors' ServerError, raised on purpose
+        ("/t/drf/custom_500_api_exception/", False),  # another package's 500 APIException
+        ("/t/drf/uncaught/", True),  # a bug in a DRF view
+        ("/t/django/boom/", True),  # a bug in a plain Django view
+    ],
+)
+def test_unexpected_is_a_failure_nobody_raised_on_purpose(
+    api_client, errors_received, path, unexpected
+):
+    assert api_client.get(path).status_code == 500
+    (call,) = errors_received.calls
+    assert call["code"] == "SERVER_ERROR"
+    assert call["unexpected"] is unexpected
