@@ -157,7 +157,8 @@ class RequestContextFilter(RequestIDFilter):
         if context is not None:
             if not hasattr(record, "request_id") and context.request_id:
                 record.request_id = context.request_id
-            record.route = context.route or self.default
+            # The root's route is "", a route all the same.
+            record.route = self.default if context.route is None else context.route
             record.error_code = context.code or self.default
         else:
             record.route = record.error_code = self.default

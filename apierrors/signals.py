@@ -150,10 +150,10 @@ def _failed(hook: object, signal: str) -> None:
 
 
 def route_of(request: HttpRequest | None) -> str:
-    """The URL pattern ``request`` matched: a bounded label, never the raw path."""
-    match = getattr(request, "resolver_match", None)
-    route = getattr(match, "route", None)
-    return route if route else ROUTE_UNMATCHED
+    """The URL pattern ``request`` matched: a bounded label, never the raw path (``""`` for
+    the root's ``path("", ...)``, Django's route of it)."""
+    route = getattr(getattr(request, "resolver_match", None), "route", None)
+    return ROUTE_UNMATCHED if route is None else route
 
 
 def send_error_response(
@@ -185,7 +185,9 @@ def send_error_response(
             unexpected = handler.is_unexpected(exception, error)
     status = response.status_code
     # route_of(request) inlined: a Python call is a fair share of the work of a hook.
-    route = getattr(getattr(request, "resolver_match", None), "route", None) or ROUTE_UNMATCHED
+    route = getattr(getattr(request, "resolver_match", None), "route", None)
+    if route is None:
+        route = ROUTE_UNMATCHED
     for hook in hooks:
         try:
             hook(code, status, route, request, exception, unexpected)

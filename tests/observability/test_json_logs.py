@@ -111,3 +111,11 @@ def test_runserver_access_line_of_a_request_the_middleware_never_saw(api_client,
     assert access["logger"] == "django.server"
     assert access["request_id"] != first["X-Request-ID"]
     assert (access["route"], access["error_code"]) == ("-", "-")
+
+
+@pytest.mark.urls("tests.observability.root_urls")
+def test_the_root_route_is_logged_as_it_is(api_client, json_lines):
+    api_client.get("/")
+    records = parsed(json_lines)
+    assert [r["route"] for r in records] == ["", ""]
+    assert records[-1]["error_code"] == "RESOURCE_NOT_FOUND"

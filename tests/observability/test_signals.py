@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from django.dispatch import Signal
 from django.http import Http404
+from django.urls import resolve
 from rest_framework.test import APIRequestFactory
 
 from apierrors import signals
@@ -250,3 +251,14 @@ def test_unexpected_is_a_failure_nobody_raised_on_purpose(
     (call,) = errors_received.calls
     assert call["code"] == "SERVER_ERROR"
     assert call["unexpected"] is unexpected
+
+
+@pytest.mark.urls("tests.observability.root_urls")
+def test_the_root_pattern_is_a_route(api_client, errors_received):
+    # Django's route of ``path("", view)`` is empty: the request matched it all the same.
+    assert api_client.get("/").status_code == 404
+    (call,) = errors_received.calls
+    assert call["route"] == ""
+    request = APIRequestFactory().get("/")
+    request.resolver_match = resolve("/")
+    assert signals.route_of(request) == ""
