@@ -11,7 +11,8 @@ The ``send_*`` helpers below are what apierrors calls; each returns at once when
 listens, before it builds a single argument, so the signals cost nothing unless someone
 does. They send with ``send_robust``: a receiver that raises is logged (logger
 ``django.dispatch``) and the request goes on, so a broken metrics backend never turns an
-answer into a 500.
+answer into a 500. In an event loop's thread, where ``send_robust`` cannot run an async
+receiver, async receivers run as tasks of the loop (``_send_robust``).
 
 The integrations shipped with apierrors (``apierrors.contrib.prometheus``,
 ``apierrors.contrib.otel``, ``apierrors.logging.LogContextMiddleware``) do not go through
@@ -51,10 +52,11 @@ response, with:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 from django.dispatch import Signal
@@ -149,6 +151,51 @@ def _failed(hook: object, signal: str) -> None:
     logger.exception("Error calling %r for apierrors' %s event.", hook, signal)
 
 
+# The async receivers running in the background: the event loop keeps only weak references.
+_tasks: set[asyncio.Task[None]] = set()
+_dispatch_logger = logging.getLogger("django.dispatch")
+
+
+def _send_robust(signal: Signal, sender: type, **named: Any) -> None:
+    """``signal.send_robust(sender, **named)``, also in an event loop's thread.
+
+    Django's ``send_robust`` runs async receivers through ``async_to_sync``, which raises in
+    a thread running an event loop: where apierrors runs there (``aallow_request``, the
+    exception handler of an adrf view, ``APIErrorsMiddleware`` under ASGI), an async
+    receiver would turn the answer into a 500. There the sync receivers are called at once,
+    as ``send_robust`` calls them, and the async ones run as tasks of that loop.
+    """
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        signal.send_robust(sender=sender, **named)
+        return
+    # The split send_robust makes itself (Django 5.0+, typed by django-stubs).
+    sync_receivers, async_receivers = signal._live_receivers(sender)
+    for receiver in sync_receivers:
+        try:
+            receiver(signal=signal, sender=sender, **named)
+        except Exception as exc:
+            _receiver_failed(receiver, exc)
+    for receiver in async_receivers:
+        task = loop.create_task(_robust(receiver, receiver(signal=signal, sender=sender, **named)))
+        _tasks.add(task)
+        task.add_done_callback(_tasks.discard)
+
+
+async def _robust(receiver: Callable[..., Any], call: Coroutine[Any, Any, Any]) -> None:
+    try:
+        await call
+    except Exception as exc:
+        _receiver_failed(receiver, exc)
+
+
+def _receiver_failed(receiver: Callable[..., Any], exc: Exception) -> None:
+    # As send_robust logs it.
+    name = getattr(receiver, "__qualname__", repr(receiver))
+    _dispatch_logger.error("Error calling %s in Signal.send_robust() (%s)", name, exc, exc_info=exc)
+
+
 def route_of(request: HttpRequest | None) -> str:
     """The URL pattern ``request`` matched: a bounded label, never the raw path (``""`` for
     the root's ``path("", ...)``, Django's route of it)."""
@@ -195,8 +242,9 @@ def send_error_response(
             _failed(hook, "error_response")
     if not error_response.receivers:
         return
-    error_response.send_robust(
-        sender=type(handler),
+    _send_robust(
+        error_response,
+        type(handler),
         code=code,
         status=status,
         route=route,
@@ -270,8 +318,9 @@ def send_throttle_decision(
             _failed(hook, "throttle_decision")
     if not throttle_decision.receivers:
         return
-    throttle_decision.send_robust(
-        sender=type(throttle),
+    _send_robust(
+        throttle_decision,
+        type(throttle),
         throttle=throttle,
         request=django_request,
         scope=scope,

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.dispatch import Signal
 from django.http import Http404
+from django.test import AsyncClient
 from django.urls import resolve
 from rest_framework.test import APIRequestFactory
 
@@ -262,3 +264,64 @@ def test_the_root_pattern_is_a_route(api_client, errors_received):
     request = APIRequestFactory().get("/")
     request.resolver_match = resolve("/")
     assert signals.route_of(request) == ""
+
+
+@pytest.mark.urls("tests.asyncio.urls")
+def test_async_receivers_on_the_async_paths(settings, redis_store, clock):
+    # adrf's views and athrottle check throttles and build the 429 in the event loop's
+    # thread, where Django's send_robust cannot run an async receiver (async_to_sync).
+    received: list[tuple[str, Any]] = []
+
+    async def receiver(sender: Any, **kwargs: Any) -> None:
+        if "code" in kwargs:
+            received.append(("error", kwargs["code"]))
+        else:
+            received.append(("decision", kwargs["allowed"]))
+
+    set_rates(settings, user="1/minute")
+    signals.throttle_decision.connect(receiver, weak=False)
+    signals.error_response.connect(receiver, weak=False)
+    client = AsyncClient(raise_request_exception=False)
+    try:
+        statuses = [async_to_sync(client.get)(path).status_code for path in ["/a/user/"] * 2]
+        clock.now += 60  # the next window
+        statuses += [async_to_sync(client.get)(path).status_code for path in ["/a/plain/"] * 2]
+    finally:
+        signals.throttle_decision.disconnect(receiver)
+        signals.error_response.disconnect(receiver)
+    assert statuses == [200, 429, 200, 429]
+    expected = [("decision", True), ("decision", False), ("error", "RATE_LIMIT_EXCEEDED")]
+    assert received == expected * 2
+
+
+@pytest.mark.urls("tests.asyncio.urls")
+def test_failing_receivers_on_the_async_paths_never_break_the_answer(
+    settings, redis_store, clock, caplog
+):
+    calls: list[str] = []
+
+    def broken(sender: Any, **kwargs: Any) -> None:
+        calls.append("sync")
+        raise RuntimeError("metrics backend down")
+
+    async def abroken(sender: Any, **kwargs: Any) -> None:
+        calls.append("async")
+        raise RuntimeError("metrics backend down")
+
+    set_rates(settings, user="1/minute")
+    for signal in (signals.throttle_decision, signals.error_response):
+        signal.connect(broken, weak=False)
+        signal.connect(abroken, weak=False)
+    client = AsyncClient(raise_request_exception=False)
+    try:
+        statuses = [async_to_sync(client.get)("/a/user/").status_code for _ in range(2)]
+    finally:
+        for signal in (signals.throttle_decision, signals.error_response):
+            signal.disconnect(broken)
+            signal.disconnect(abroken)
+    assert statuses == [200, 429]
+    # Two decisions and one error response, each to both receivers.
+    assert sorted(calls) == ["async"] * 3 + ["sync"] * 3
+    failures = [r for r in caplog.records if r.name == "django.dispatch"]
+    assert len(failures) == 6
+    assert all(r.exc_info and r.exc_info[0] is RuntimeError for r in failures)
