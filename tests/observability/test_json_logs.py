@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
@@ -9,6 +10,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from asgiref.sync import async_to_sync
+from django.test import AsyncClient
 
 from apierrors.logging import RequestContextFilter, json_formatter
 
@@ -119,3 +122,23 @@ def test_the_root_route_is_logged_as_it_is(api_client, json_lines):
     records = parsed(json_lines)
     assert [r["route"] for r in records] == ["", ""]
     assert records[-1]["error_code"] == "RESOURCE_NOT_FOUND"
+
+
+@pytest.mark.urls("tests.observability.async_urls")
+def test_concurrent_async_requests_keep_their_own_context(json_lines):
+    client = AsyncClient()
+
+    async def concurrently() -> list[Any]:
+        return list(await asyncio.gather(*(client.get(f"/interleaved/{n}/") for n in range(4))))
+
+    responses = async_to_sync(concurrently)()
+    records = [r for r in parsed(json_lines) if r["logger"] == "tests.testapp"]
+    assert len(records) == 8
+    # Each request's two records, however they interleave, carry its id and nobody else's.
+    by_id: dict[str, list[str]] = {response["X-Request-ID"]: [] for response in responses}
+    for record in records:
+        by_id[record["request_id"]].append(record["message"])
+        assert record["route"] == "interleaved/<int:n>/"
+    assert all(messages == ["before", "after"] for messages in by_id.values())
+    logging.getLogger("tests.testapp").info("idle")
+    assert parsed(json_lines)[-1]["request_id"] == "-"
