@@ -96,6 +96,37 @@ def test_redact_hides_the_password_only():
     )
 
 
+@pytest.mark.parametrize(
+    "uri",
+    [
+        # Characters left unquoted, which redis-py's `from_url` (urllib) still reads: the
+        # user information ends at the last "@".
+        "redis://:p@ss@h:6379/0",
+        "redis://alice:p@ss:w@rd@h/0",
+        "redis+sentinel://:p@ss@a:1,b:2/svc",
+        "redis+cluster://:p@ss@a:1,b:2/",
+        "redis://:pa/ss@h/0",
+        "redis://:pa?ss@h/0",
+    ],
+)
+def test_redact_hides_a_password_with_unquoted_characters(uri):
+    secret = uri.split("://", 1)[1].rpartition("@")[0].partition(":")[2]
+    assert secret in ("p@ss", "p@ss:w@rd", "pa/ss", "pa?ss")
+    assert redact(uri) == uri.replace(secret, "***")
+    assert scrub(f"cannot use {uri} ({secret})", uri) == f"cannot use {redact(uri)} (***)"
+
+
+@pytest.mark.redis
+def test_a_password_with_an_at_sign_stays_out_of_the_outage_messages(settings, caplog):
+    uri = f"redis://:pa@ss@127.0.0.1:{closed_port()}/0"
+    store = get_store(use_store(settings, uri))
+    assert isinstance(store, RedisURIStore)
+    with pytest.raises(StoreUnavailable) as raised:
+        store.check("c", fresh_plan(["1/m"]), 0)
+    assert "ss@" not in store.alias
+    assert "ss@" not in str(raised.value)
+
+
 def test_sentinel_uri_shape():
     assert parse_sentinel_uri("redis+sentinel://a:1,b/svc") == (
         [("a", 1), ("b", 26379)],
