@@ -208,7 +208,7 @@ def test_a_timeout_on_the_replacement_connection_does_not_leave_its_reply_behind
 ):
     # A restart drops the thread's connection; the new one times out (a slow server): its
     # late reply must never be read as the answer to the next check.
-    server = start_redis(["--enable-debug-command", "yes"])
+    server = start_redis(["--enable-debug-command", "local"])
     if not raw:
         monkeypatch.setattr(wire_module, "hiredis", None)
     try:
@@ -252,7 +252,7 @@ def _interrupt(signum: int, frame: Any) -> None:
 def test_a_check_interrupted_mid_reply_does_not_leave_its_reply_behind(settings, monkeypatch, raw):
     # An exception raised by a signal handler (a request timeout of the server's own)
     # while the thread waits for the reply: the reply comes later, on that connection.
-    server = start_redis(["--enable-debug-command", "yes"])
+    server = start_redis(["--enable-debug-command", "local"])
     if not raw:
         monkeypatch.setattr(wire_module, "hiredis", None)
     previous = signal.signal(signal.SIGALRM, _interrupt)
