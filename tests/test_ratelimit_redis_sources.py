@@ -91,6 +91,8 @@ def test_redact_hides_the_password_only():
     assert redact("redis+sentinel://:pw@a:1,b:2/svc") == "redis+sentinel://:***@a:1,b:2/svc"
     assert redact("redis://h:6379/0") == "redis://h:6379/0"
     assert redact("redis://user@h/0") == "redis://user@h/0"
+    assert redact("redis://user:@h/0") == "redis://user:@h/0"
+    assert redact("not a uri: x@y") == "not a uri: x@y"
     assert scrub("cannot use redis://:s3cret@h/0 (s3cret)", "redis://:s3cret@h/0") == (
         "cannot use redis://:***@h/0 (***)"
     )
