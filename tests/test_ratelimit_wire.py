@@ -274,3 +274,37 @@ def test_a_check_interrupted_mid_reply_does_not_leave_its_reply_behind(settings,
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
         server.stop()
+
+
+def test_a_new_connection_closed_at_once_is_not_tried_again(settings):
+    # Only a connection that sat idle is worth a second try: a new one that fails means
+    # the server is refusing us (e.g. at maxclients), and trying again doubles the cost.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    accepted = []
+
+    def close_each() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:  # the listener is closed: the test is over
+                return
+            accepted.append(conn)
+            conn.close()
+
+    thread = threading.Thread(target=close_each)
+    thread.start()
+    try:
+        port = listener.getsockname()[1]
+        settings.APIERRORS = {**settings.APIERRORS, "BREAKER_FAILURES": 0}
+        store = get_store(use_cache(settings, redis_cache(f"redis://127.0.0.1:{port}/0")))
+        assert isinstance(store, RedisScriptStore)
+        assert isinstance(store.wire, WireClient)
+        with pytest.raises(StoreUnavailable, match="ConnectionError"):
+            store.check("c", fresh_plan(["1/s"]), T0)
+        assert len(accepted) == 1
+    finally:
+        listener.shutdown(socket.SHUT_RDWR)
+        listener.close()
+        thread.join()
