@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import sys
+import threading
+import time
 
 import pytest
 from rest_framework.request import Request
@@ -81,6 +84,48 @@ def test_the_memory_is_bounded():
     assert len(memory.entries) == 3
     assert memory.lookup(plan, "a", T0) is None
     assert memory.lookup(plan, "d", T0) is not None
+
+
+def test_a_full_memory_is_safe_to_share_between_threads():
+    # Threads of one process remember refusals into a full memory (evicting the oldest)
+    # while others find entries expired (removing them): no check may raise for it.
+    now = [0]
+    memory = DeniedMemory(size=2, clock=lambda: now[0])
+    plan = fresh_plan(["1/m"])
+    refused = [0, T0, 0, T0 + 60 * MICROS, 60 * MICROS]
+    errors: list[BaseException] = []
+    deadline = time.monotonic() + 0.5
+
+    def remember() -> None:
+        try:
+            for n in itertools.count():
+                if time.monotonic() > deadline:
+                    return
+                memory.remember(plan, f"c{n % 4}", None, refused, 0)
+        except Exception as exc:
+            errors.append(exc)
+
+    def expire() -> None:
+        now[0] = 61 * MICROS  # every entry's wait has passed
+        try:
+            while time.monotonic() <= deadline:
+                for n in range(4):
+                    memory.lookup(plan, f"c{n}", None)
+        except Exception as exc:
+            errors.append(exc)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    try:
+        threads = [threading.Thread(target=remember) for _ in range(2)]
+        threads.append(threading.Thread(target=expire))
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert errors == []
 
 
 # On Redis --------------------------------------------------------------------------------------

@@ -91,9 +91,42 @@ def test_redact_hides_the_password_only():
     assert redact("redis+sentinel://:pw@a:1,b:2/svc") == "redis+sentinel://:***@a:1,b:2/svc"
     assert redact("redis://h:6379/0") == "redis://h:6379/0"
     assert redact("redis://user@h/0") == "redis://user@h/0"
+    assert redact("redis://user:@h/0") == "redis://user:@h/0"
+    assert redact("not a uri: x@y") == "not a uri: x@y"
     assert scrub("cannot use redis://:s3cret@h/0 (s3cret)", "redis://:s3cret@h/0") == (
         "cannot use redis://:***@h/0 (***)"
     )
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        # Characters left unquoted, which redis-py's `from_url` (urllib) still reads: the
+        # user information ends at the last "@".
+        "redis://:p@ss@h:6379/0",
+        "redis://alice:p@ss:w@rd@h/0",
+        "redis+sentinel://:p@ss@a:1,b:2/svc",
+        "redis+cluster://:p@ss@a:1,b:2/",
+        "redis://:pa/ss@h/0",
+        "redis://:pa?ss@h/0",
+    ],
+)
+def test_redact_hides_a_password_with_unquoted_characters(uri):
+    secret = uri.split("://", 1)[1].rpartition("@")[0].partition(":")[2]
+    assert secret in ("p@ss", "p@ss:w@rd", "pa/ss", "pa?ss")
+    assert redact(uri) == uri.replace(secret, "***")
+    assert scrub(f"cannot use {uri} ({secret})", uri) == f"cannot use {redact(uri)} (***)"
+
+
+@pytest.mark.redis
+def test_a_password_with_an_at_sign_stays_out_of_the_outage_messages(settings, caplog):
+    uri = f"redis://:pa@ss@127.0.0.1:{closed_port()}/0"
+    store = get_store(use_store(settings, uri))
+    assert isinstance(store, RedisURIStore)
+    with pytest.raises(StoreUnavailable) as raised:
+        store.check("c", fresh_plan(["1/m"]), 0)
+    assert "ss@" not in store.alias
+    assert "ss@" not in str(raised.value)
 
 
 def test_sentinel_uri_shape():

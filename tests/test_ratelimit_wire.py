@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
+import signal
 import socket
 import threading
 import time
@@ -185,3 +186,125 @@ def test_without_hiredis_or_on_other_connections_redis_py_is_used(settings, redi
     assert isinstance(store, RedisScriptStore)
     assert store.wire is None
     assert store.check("c", fresh_plan(["5/m"]), T0)[2] == 4
+
+
+def _server_busy_for(port: int, seconds: float) -> threading.Thread:
+    """Keep the server at ``port`` from answering for ``seconds`` (a command that blocks it)."""
+    client = redis.Redis(port=port)
+
+    def sleep() -> None:
+        client.execute_command("DEBUG", "SLEEP", seconds)
+        client.close()
+
+    thread = threading.Thread(target=sleep)
+    thread.start()
+    time.sleep(0.05)  # the server is asleep once the command reached it
+    return thread
+
+
+@pytest.mark.parametrize("raw", [True, False], ids=["wire", "redis-py"])
+def test_a_timeout_on_the_replacement_connection_does_not_leave_its_reply_behind(
+    settings, monkeypatch, raw
+):
+    # A restart drops the thread's connection; the new one times out (a slow server): its
+    # late reply must never be read as the answer to the next check.
+    server = start_redis(["--enable-debug-command", "local"])
+    if not raw:
+        monkeypatch.setattr(wire_module, "hiredis", None)
+    try:
+        settings.APIERRORS = {
+            **settings.APIERRORS,
+            "BREAKER_FAILURES": 0,
+            "REMEMBER_DENIALS": False,  # every check goes to Redis
+        }
+        alias = use_cache(settings, redis_cache(server.url), THROTTLE_STORE_TIMEOUT=0.2)
+        store = get_store(alias)
+        assert isinstance(store, RedisScriptStore)
+        assert (store.wire is not None) is raw
+        plan = fresh_plan(["1/m"])
+        assert store.check("refused", plan, T0)[0] == 1
+        assert store.check("refused", plan, T0)[0] == 0
+        admin = redis.Redis(port=server.port)
+        admin.client_kill_filter(_type="normal", skipme=True)
+        admin.close()
+        sleeper = _server_busy_for(server.port, 0.5)
+        with pytest.raises(StoreUnavailable, match="TimeoutError"):
+            store.check("allowed", plan, T0)
+        sleeper.join()
+        # Redis answered that check meanwhile (allowed); this client is still refused, and
+        # each later check reads its own reply.
+        assert store.check("refused", plan, T0)[0] == 0
+        assert store.check("new", plan, T0)[0] == 1
+        assert store.check("refused", plan, T0)[0] == 0
+    finally:
+        server.stop()
+
+
+class _Interrupted(Exception):
+    pass
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise _Interrupted
+
+
+@pytest.mark.parametrize("raw", [True, False], ids=["wire", "redis-py"])
+def test_a_check_interrupted_mid_reply_does_not_leave_its_reply_behind(settings, monkeypatch, raw):
+    # An exception raised by a signal handler (a request timeout of the server's own)
+    # while the thread waits for the reply: the reply comes later, on that connection.
+    server = start_redis(["--enable-debug-command", "local"])
+    if not raw:
+        monkeypatch.setattr(wire_module, "hiredis", None)
+    previous = signal.signal(signal.SIGALRM, _interrupt)
+    try:
+        settings.APIERRORS = {**settings.APIERRORS, "REMEMBER_DENIALS": False}
+        alias = use_cache(settings, redis_cache(server.url), THROTTLE_STORE_TIMEOUT=5.0)
+        store = get_store(alias)
+        assert isinstance(store, RedisScriptStore)
+        assert (store.wire is not None) is raw
+        plan = fresh_plan(["1/m"])
+        assert store.check("refused", plan, T0)[0] == 1
+        sleeper = _server_busy_for(server.port, 0.5)
+        signal.setitimer(signal.ITIMER_REAL, 0.1)
+        with pytest.raises(_Interrupted):
+            store.check("allowed", plan, T0)
+        sleeper.join()
+        assert store.check("refused", plan, T0)[0] == 0
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        server.stop()
+
+
+def test_a_new_connection_closed_at_once_is_not_tried_again(settings):
+    # Only a connection that sat idle is worth a second try: a new one that fails means
+    # the server is refusing us (e.g. at maxclients), and trying again doubles the cost.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    accepted = []
+
+    def close_each() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:  # the listener is closed: the test is over
+                return
+            accepted.append(conn)
+            conn.close()
+
+    thread = threading.Thread(target=close_each)
+    thread.start()
+    try:
+        port = listener.getsockname()[1]
+        settings.APIERRORS = {**settings.APIERRORS, "BREAKER_FAILURES": 0}
+        store = get_store(use_cache(settings, redis_cache(f"redis://127.0.0.1:{port}/0")))
+        assert isinstance(store, RedisScriptStore)
+        assert isinstance(store.wire, WireClient)
+        with pytest.raises(StoreUnavailable, match="ConnectionError"):
+            store.check("c", fresh_plan(["1/s"]), T0)
+        assert len(accepted) == 1
+    finally:
+        listener.shutdown(socket.SHUT_RDWR)
+        listener.close()
+        thread.join()

@@ -64,7 +64,10 @@ class DeniedMemory:
         elapsed = (self.clock() if now is None else now) - since
         if elapsed >= wait or elapsed < 0:
             if elapsed >= wait:
-                self.entries.pop((plan, tag), None)
+                # Under the lock: `remember` may be finding the oldest entry meanwhile.
+                with self._lock:
+                    if self.entries.get((plan, tag)) is entry:
+                        del self.entries[(plan, tag)]
             return None
         if len(result) == HEAD + WIDTH:
             return [0, result[1] + elapsed, result[2], result[3], wait - elapsed]

@@ -8,11 +8,8 @@ through ``redact``, which hides the password.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 from urllib.parse import unquote
-
-_USERINFO = re.compile(r"^(?P<scheme>[^:/?#]+://)(?P<user>[^:@/]*)(?::(?P<password>[^@/]*))?@")
 
 
 def is_uri(name: str) -> bool:
@@ -25,18 +22,31 @@ def scheme(uri: str) -> str:
     return uri.split("://", 1)[0].lower()
 
 
+def _password_span(uri: str) -> tuple[int, int] | None:
+    """Where the password is in ``uri``: from the first ``:`` of the user information to
+    its end, the last ``@``. The last one, as urllib (and so redis-py) reads a password
+    holding an unquoted ``@``; in the whole URI, so that a password holding an unquoted
+    ``/`` or ``?`` is hidden too (at worst more than the password is)."""
+    start = uri.find("://") + 3
+    at = uri.rfind("@")
+    if start < 3 or at < start:
+        return None
+    colon = uri.find(":", start, at)
+    if colon < 0 or colon + 1 == at:
+        return None
+    return colon + 1, at
+
+
 def password(uri: str) -> str | None:
     """The password in the URI's user information, if any."""
-    match = _USERINFO.match(uri)
-    return match.group("password") if match and match.group("password") else None
+    span = _password_span(uri)
+    return None if span is None else uri[span[0] : span[1]]
 
 
 def redact(uri: str) -> str:
     """The URI with its password replaced by ``***`` (safe to log)."""
-    match = _USERINFO.match(uri)
-    if match is None or not match.group("password"):
-        return uri
-    return f"{match.group('scheme')}{match.group('user')}:***@{uri[match.end() :]}"
+    span = _password_span(uri)
+    return uri if span is None else f"{uri[: span[0]]}***{uri[span[1] :]}"
 
 
 def scrub(text: str, uri: str) -> str:

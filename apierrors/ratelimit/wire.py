@@ -186,9 +186,9 @@ class WireClient:
     def call(self, command: bytes) -> Any:
         """Send ``command`` and read one reply (an error reply is returned, not raised).
 
-        A connection that fails is closed; one that was reused after sitting idle is
-        tried once more on a new connection (the server may have closed it meanwhile).
-        Timeouts are not retried, so an unresponsive server costs one timeout.
+        A connection that fails is closed (``_roundtrip``); one that was reused after
+        sitting idle is tried once more on a new connection (the server may have closed it
+        meanwhile). Timeouts are not retried, so an unresponsive server costs one timeout.
         """
         conn: _Socket | None = getattr(self.local, "conn", None)
         fresh = conn is None
@@ -196,21 +196,22 @@ class WireClient:
             conn = self.connect()
         try:
             return self._roundtrip(conn, command)
-        except exceptions.TimeoutError:
-            self.drop(conn)
-            raise
         except exceptions.ConnectionError:
-            self.drop(conn)
             if fresh:
                 raise
-        conn = self.connect()
+        return self._roundtrip(self.connect(), command)
+
+    def _roundtrip(self, conn: _Socket, command: bytes) -> Any:
+        """Send ``command`` on ``conn`` and read its reply. A round trip that does not end
+        with the reply (an error, a timeout, an exception raised by a signal handler)
+        closes the connection: the reply may still come, and would answer the next."""
         try:
-            return self._roundtrip(conn, command)
-        except exceptions.ConnectionError:
+            return self._exchange(conn, command)
+        except BaseException:
             self.drop(conn)
             raise
 
-    def _roundtrip(self, conn: _Socket, command: bytes) -> Any:
+    def _exchange(self, conn: _Socket, command: bytes) -> Any:
         sock, reader = conn.sock, conn.reader
         try:
             sock.sendall(command)
