@@ -205,13 +205,6 @@ class WireClient:
         """Send ``command`` on ``conn`` and read its reply. A round trip that does not end
         with the reply (an error, a timeout, an exception raised by a signal handler)
         closes the connection: the reply may still come, and would answer the next."""
-        try:
-            return self._exchange(conn, command)
-        except BaseException:
-            self.drop(conn)
-            raise
-
-    def _exchange(self, conn: _Socket, command: bytes) -> Any:
         sock, reader = conn.sock, conn.reader
         try:
             sock.sendall(command)
@@ -224,13 +217,19 @@ class WireClient:
                 if reply is not False:
                     return reply
         except (TimeoutError, BlockingIOError) as exc:
+            self.drop(conn)
             raise exceptions.TimeoutError(f"Timeout reading from {self._where()}") from exc
         except OSError as exc:
+            self.drop(conn)
             raise exceptions.ConnectionError(
                 f"Error {exc.errno} while talking to {self._where()}. {exc.strerror}"
             ) from exc
         except hiredis.ProtocolError as exc:
+            self.drop(conn)
             raise exceptions.ConnectionError(f"Protocol error from {self._where()}: {exc}") from exc
+        except BaseException:
+            self.drop(conn)
+            raise
 
     def connect(self) -> _Socket:
         """A new connection for this thread: connected, authenticated, database selected."""
