@@ -15,7 +15,8 @@ the same scripts: ``EVALSHA``, then ``SCRIPT LOAD`` and ``EVALSHA`` again after
 
 A connection class with no redis.asyncio twin (Sentinel-managed connections ask their
 pool's sync sentinels for the primary) has none: ``async_connection_class`` gives
-``None`` and the store runs its sync check in a worker thread instead.
+``None`` and the store runs its sync check in a worker thread instead; so does a pool
+that sets what its twin cannot do (``async_kwargs``: OCSP validation).
 """
 
 from __future__ import annotations
@@ -76,20 +77,25 @@ def _accepted(klass: type) -> frozenset[str]:
     return frozenset(names - {"self", "kwargs", "args"})
 
 
-def async_kwargs(klass: type, kwargs: Mapping[str, Any], timeout: float | None) -> dict[str, Any]:
+def async_kwargs(
+    klass: type, sync_class: type, kwargs: Mapping[str, Any], timeout: float | None
+) -> dict[str, Any] | None:
     """The sync pool's connection settings that ``klass`` (a redis.asyncio class) takes,
-    with the store's timeouts and no retries."""
+    with the store's timeouts and no retries; ``None`` when the pool sets something of
+    ``sync_class`` that ``klass`` cannot do (OCSP validation of the server's certificate),
+    which dropped would connect on terms the sync check refuses."""
     from redis.asyncio.retry import Retry
     from redis.backoff import NoBackoff
 
     accepted = _accepted(klass)
-    copied = {
-        name: value
-        for name, value in kwargs.items()
-        if name in accepted
-        and name not in _NOT_COPIED
-        and not name.startswith(("maint", "orig_", "himport"))
-    }
+    copied: dict[str, Any] = {}
+    for name, value in kwargs.items():
+        if name in _NOT_COPIED or name.startswith(("maint", "orig_", "himport")):
+            continue
+        if name in accepted:
+            copied[name] = value
+        elif value and name in _accepted(sync_class):
+            return None
     copied["socket_timeout"] = copied["socket_connect_timeout"] = timeout
     copied["retry"] = Retry(NoBackoff(), 0)
     return copied

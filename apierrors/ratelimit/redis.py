@@ -61,7 +61,8 @@ class LuaScript:
 
 
 class NoAsyncTwin(Exception):
-    """The connection class has no redis.asyncio twin (e.g. Sentinel-managed ones)."""
+    """The connection class has no redis.asyncio twin (e.g. Sentinel-managed ones), or its
+    settings ask what the twin cannot do (``apierrors.ratelimit.aio.async_kwargs``)."""
 
 
 class Connections:
@@ -171,9 +172,14 @@ class Connections:
         from apierrors.ratelimit.aio import AsyncConnections, async_connection_class, async_kwargs
 
         klass = async_connection_class(self.connection_class)
-        if klass is None:
+        timeout = self.kwargs.get("socket_timeout")
+        kwargs = (
+            None
+            if klass is None
+            else async_kwargs(klass, self.connection_class, self.kwargs, timeout)
+        )
+        if klass is None or kwargs is None:
             raise NoAsyncTwin(self.connection_class)
-        kwargs = async_kwargs(klass, self.kwargs, self.kwargs.get("socket_timeout"))
         connections = AsyncConnections(klass, kwargs)
         with self._loops_lock:
             # Loops closed without shutting down (loop.close() alone) are forgotten here.
