@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from asgiref.sync import async_to_sync
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import caches
 from django.core.management import call_command
@@ -110,6 +111,27 @@ def test_a_sync_override_is_kept_on_the_async_path(settings, memory_store, clock
         False,
     ]
     assert CustomSync.calls == ["sync", "sync"]
+
+
+class DatabaseQuota(UserThrottle):
+    """Overrides ``allow_request`` with sync code that reads the database."""
+
+    vip = False
+
+    def allow_request(self, request: Any, view: Any) -> bool:
+        self.vip = get_user_model().objects.filter(username="vip").exists()
+        return super().allow_request(request, view)
+
+
+def test_a_sync_override_runs_where_django_runs_sync_code(settings, memory_store, clock):
+    # Thread-sensitive, as Django (and adrf) run sync code from async code: the ORM is
+    # used on the connection Django manages for the request's code, which sees this
+    # test's transaction.
+    get_user_model().objects.create(username="vip")
+    set_rates(settings, user="1/minute")
+    throttle = DatabaseQuota()
+    allowed = async_to_sync(throttle.aallow_request)(anonymous("10.0.0.9"), View())
+    assert (allowed, throttle.vip) == (True, True)
 
 
 class AsyncStyle(UserThrottle):
