@@ -234,10 +234,11 @@ class RateLimitThrottle(BaseThrottle):
         they are: they must not do blocking I/O (resolve ``request.user`` beforehand, as
         DRF's authentication does and ``athrottle`` does with ``request.auser()``). A
         subclass that overrides ``allow_request`` but not ``aallow_request`` has its
-        ``allow_request`` run in a worker thread, so its own logic is kept.
+        ``allow_request`` run as Django runs sync code from async code (thread-sensitive,
+        as adrf runs it: it may use the ORM), so its own logic is kept.
         """
         if _sync_override(type(self)):
-            allow = sync_to_async(self.allow_request, thread_sensitive=False)
+            allow = sync_to_async(self.allow_request, thread_sensitive=True)
             allowed: bool = await allow(request, view)  # type: ignore[arg-type]
             return allowed
         entry = await batch.atake(self, request, view)

@@ -2,8 +2,12 @@
 
 ``Connections.aevalsha`` (``apierrors.ratelimit.redis``) runs a check on the connections
 of the running event loop: a redis.asyncio connection is bound to the loop that opened
-it, so each loop gets its own ``AsyncConnections``, kept in a ``WeakKeyDictionary`` keyed
-by the loop (a loop that is gone takes its connections with it). They are made from the
+it, so each loop gets its own ``AsyncConnections``, kept by the loop. A loop that ends
+takes its connections with it: they are closed when it shuts down
+(``loop.shutdown_asyncgens()``, which ``asyncio.run``, so asgiref's ``async_to_sync``
+too, and ASGI servers call before closing a loop; an ``async def`` view served under WSGI
+runs on a loop of its own per request), and a loop found closed without that is
+forgotten when the next loop makes its own. They are made from the
 same redis-py pool settings as the sync connections (address, database, credentials,
 TLS), with the same socket timeouts (``THROTTLE_STORE_TIMEOUT``) and no retries, and run
 the same scripts: ``EVALSHA``, then ``SCRIPT LOAD`` and ``EVALSHA`` again after
@@ -11,13 +15,16 @@ the same scripts: ``EVALSHA``, then ``SCRIPT LOAD`` and ``EVALSHA`` again after
 
 A connection class with no redis.asyncio twin (Sentinel-managed connections ask their
 pool's sync sentinels for the primary) has none: ``async_connection_class`` gives
-``None`` and the store runs its sync check in a worker thread instead.
+``None`` and the store runs its sync check in a worker thread instead; so does a pool
+that sets what its twin cannot do (``async_kwargs``: OCSP validation).
 """
 
 from __future__ import annotations
 
+import contextlib
 import inspect
-from collections.abc import Mapping, Sequence
+import os
+from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -70,20 +77,25 @@ def _accepted(klass: type) -> frozenset[str]:
     return frozenset(names - {"self", "kwargs", "args"})
 
 
-def async_kwargs(klass: type, kwargs: Mapping[str, Any], timeout: float | None) -> dict[str, Any]:
+def async_kwargs(
+    klass: type, sync_class: type, kwargs: Mapping[str, Any], timeout: float | None
+) -> dict[str, Any] | None:
     """The sync pool's connection settings that ``klass`` (a redis.asyncio class) takes,
-    with the store's timeouts and no retries."""
+    with the store's timeouts and no retries; ``None`` when the pool sets something of
+    ``sync_class`` that ``klass`` cannot do (OCSP validation of the server's certificate),
+    which dropped would connect on terms the sync check refuses."""
     from redis.asyncio.retry import Retry
     from redis.backoff import NoBackoff
 
     accepted = _accepted(klass)
-    copied = {
-        name: value
-        for name, value in kwargs.items()
-        if name in accepted
-        and name not in _NOT_COPIED
-        and not name.startswith(("maint", "orig_", "himport"))
-    }
+    copied: dict[str, Any] = {}
+    for name, value in kwargs.items():
+        if name in _NOT_COPIED or name.startswith(("maint", "orig_", "himport")):
+            continue
+        if name in accepted:
+            copied[name] = value
+        elif value and name in _accepted(sync_class):
+            return None
     copied["socket_timeout"] = copied["socket_connect_timeout"] = timeout
     copied["retry"] = Retry(NoBackoff(), 0)
     return copied
@@ -94,6 +106,7 @@ class AsyncConnections:
 
     A check takes an idle connection (or opens one), runs its script and puts it back;
     concurrent checks on the loop each hold their own. A connection that fails is closed.
+    ``watch`` closes the idle ones when the loop shuts down.
     """
 
     def __init__(self, connection_class: type, kwargs: Mapping[str, Any]) -> None:
@@ -105,6 +118,42 @@ class AsyncConnections:
         self.connection_class: Any = connection_class
         self.kwargs = kwargs
         self.idle: list[Any] = []
+        self._watch: AsyncGenerator[None, None] | None = None
+
+    async def watch(self, ended: Callable[[], object]) -> None:
+        """Close the idle connections, after calling ``ended``, when the running loop shuts
+        down: ``loop.shutdown_asyncgens()`` closes the async generators begun on the loop,
+        and this one closes the connections as it ends."""
+        self._watch = self._until_shutdown(ended)
+        await self._watch.asend(None)
+
+    async def _until_shutdown(self, ended: Callable[[], object]) -> AsyncGenerator[None, None]:
+        try:
+            yield
+        finally:
+            ended()
+            idle, self.idle = self.idle, []
+            for connection in idle:
+                await _close(connection)
+
+    def abandon(self, forked: bool = False) -> None:
+        """Drop the connections unclosed, and end the watch here rather than on the loop.
+
+        Either their loop is closed (each socket is closed when collected), or this is a
+        forked child (``forked``): its copy of the parent's loop shares the parent's
+        epoll instance, and a connection closed through it, as a collected redis.asyncio
+        connection closes itself while a loop runs, would unregister the parent's socket
+        there, deafening the parent's loop to it. A child closes the sockets itself and
+        keeps the connections, never collected.
+        """
+        idle, self.idle = self.idle, []
+        if forked:
+            for connection in idle:
+                _close_in_child(connection)
+        watch, self._watch = self._watch, None
+        if watch is not None:
+            with contextlib.suppress(StopIteration):
+                watch.aclose().send(None)
 
     async def open(self) -> Any:
         connection = self.connection_class(**self.kwargs)
@@ -145,6 +194,20 @@ class AsyncConnections:
             await connection.read_response()
             await connection.send_command("EVALSHA", script.sha, len(keys), *keys, *args)
             return await connection.read_response()
+
+
+# The parent's connections a forked child dropped (see ``AsyncConnections.abandon``).
+_orphans: list[Any] = []
+
+
+def _close_in_child(connection: Any) -> None:
+    writer = getattr(connection, "_writer", None)
+    sock = None if writer is None else writer.get_extra_info("socket")
+    if sock is not None:
+        # The file descriptor only: the parent's socket stays open, and its loop's.
+        with contextlib.suppress(OSError):
+            os.close(sock.fileno())
+    _orphans.append(connection)
 
 
 async def _close(connection: Any) -> None:

@@ -8,7 +8,9 @@ quota (the system check ``apierrors.W101`` says so outside ``DEBUG``).
 
 On async views a ``LocMemCache`` is checked inline, on the event loop (a few dictionary
 operations, no I/O); any other cache this store serves (a database or file cache, which
-does I/O) is checked in a worker thread.
+does I/O) is checked as Django runs sync code from async code, thread-sensitive: a
+``DatabaseCache`` goes through the ORM, whose connections belong to the thread (or
+request) that uses them, and which Django manages only there.
 """
 
 from __future__ import annotations
@@ -61,9 +63,9 @@ class MemoryStore(Store):
     async def arun(self, tag: str, plan: Plan, now: int | None) -> Result:
         if isinstance(caches[self.alias], LocMemCache):
             return self.run(tag, plan, now)
-        return await sync_to_async(self.run, thread_sensitive=False)(tag, plan, now)
+        return await sync_to_async(self.run, thread_sensitive=True)(tag, plan, now)
 
     async def arun_keys(self, keys: list[str], plan: Plan, now: int | None) -> Result:
         if isinstance(caches[self.alias], LocMemCache):
             return self.run_keys(keys, plan, now)
-        return await sync_to_async(self.run_keys, thread_sensitive=False)(keys, plan, now)
+        return await sync_to_async(self.run_keys, thread_sensitive=True)(keys, plan, now)

@@ -34,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import threading
 import weakref
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -60,7 +61,8 @@ class LuaScript:
 
 
 class NoAsyncTwin(Exception):
-    """The connection class has no redis.asyncio twin (e.g. Sentinel-managed ones)."""
+    """The connection class has no redis.asyncio twin (e.g. Sentinel-managed ones), or its
+    settings ask what the twin cannot do (``apierrors.ratelimit.aio.async_kwargs``)."""
 
 
 class Connections:
@@ -93,10 +95,10 @@ class Connections:
         kwargs["retry"] = Retry(NoBackoff(), 0)
         self.kwargs: Mapping[str, Any] = kwargs
         self.idle: list[Any] = []
-        # redis.asyncio connections belong to the loop that opened them: one set per loop.
-        self.by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncConnections] = (
-            weakref.WeakKeyDictionary()
-        )
+        # redis.asyncio connections belong to the loop that opened them: one set per loop,
+        # until it ends (see apierrors.ratelimit.aio).
+        self.by_loop: dict[asyncio.AbstractEventLoop, AsyncConnections] = {}
+        self._loops_lock = threading.Lock()
         _all_connections.add(self)
 
     def open(self) -> Any:
@@ -150,7 +152,10 @@ class Connections:
 
     def forget(self) -> None:
         self.idle = []
-        self.by_loop = weakref.WeakKeyDictionary()
+        self._loops_lock = threading.Lock()  # another thread may have held it at the fork
+        by_loop, self.by_loop = self.by_loop, {}
+        for connections in by_loop.values():
+            connections.abandon(forked=True)
 
     async def aevalsha(self, script: LuaScript, keys: Sequence[str], args: Sequence[bytes]) -> Any:
         """``evalsha`` on redis.asyncio, on the running event loop's own connections.
@@ -159,18 +164,38 @@ class Connections:
         loop = asyncio.get_running_loop()
         connections = self.by_loop.get(loop)
         if connections is None:
-            from apierrors.ratelimit.aio import (
-                AsyncConnections,
-                async_connection_class,
-                async_kwargs,
-            )
-
-            klass = async_connection_class(self.connection_class)
-            if klass is None:
-                raise NoAsyncTwin(self.connection_class)
-            kwargs = async_kwargs(klass, self.kwargs, self.kwargs.get("socket_timeout"))
-            connections = self.by_loop.setdefault(loop, AsyncConnections(klass, kwargs))
+            connections = await self._connections_of(loop)
         return await connections.evalsha(script, keys, args)
+
+    async def _connections_of(self, loop: asyncio.AbstractEventLoop) -> AsyncConnections:
+        """New connections for ``loop``, forgotten (and closed) when it shuts down."""
+        from apierrors.ratelimit.aio import AsyncConnections, async_connection_class, async_kwargs
+
+        klass = async_connection_class(self.connection_class)
+        timeout = self.kwargs.get("socket_timeout")
+        kwargs = (
+            None
+            if klass is None
+            else async_kwargs(klass, self.connection_class, self.kwargs, timeout)
+        )
+        if klass is None or kwargs is None:
+            raise NoAsyncTwin(self.connection_class)
+        connections = AsyncConnections(klass, kwargs)
+        with self._loops_lock:
+            # Loops closed without shutting down (loop.close() alone) are forgotten here.
+            closed = [other for other in self.by_loop if other.is_closed()]
+            abandoned = [self.by_loop.pop(other) for other in closed]
+            self.by_loop[loop] = connections
+        for old in abandoned:
+            old.abandon()
+
+        def ended() -> None:
+            with self._loops_lock:
+                if self.by_loop.get(loop) is connections:
+                    del self.by_loop[loop]
+
+        await connections.watch(ended)
+        return connections
 
 
 _all_connections: weakref.WeakSet[Connections] = weakref.WeakSet()

@@ -8,8 +8,10 @@ from typing import Any
 
 import pytest
 from asgiref.sync import async_to_sync
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import caches
+from django.core.management import call_command
 from django.test import AsyncClient
 from rest_framework.test import APIRequestFactory
 
@@ -18,7 +20,7 @@ from apierrors.ratelimit import get_store
 from apierrors.ratelimit.headers import RATE_LIMIT_HEADERS_ATTR
 from apierrors.throttling import RateLimitThrottle, athrottle
 from tests.fixtures.services import free_port
-from tests.throttle_app.helpers import evalsha_calls, set_rates
+from tests.throttle_app.helpers import evalsha_calls, set_rates, use_cache
 from tests.throttle_app.views import BurstThrottle, ScopedThrottle, UserThrottle
 
 pytest_plugins = ["tests.throttle_app.fixtures"]
@@ -109,6 +111,27 @@ def test_a_sync_override_is_kept_on_the_async_path(settings, memory_store, clock
         False,
     ]
     assert CustomSync.calls == ["sync", "sync"]
+
+
+class DatabaseQuota(UserThrottle):
+    """Overrides ``allow_request`` with sync code that reads the database."""
+
+    vip = False
+
+    def allow_request(self, request: Any, view: Any) -> bool:
+        self.vip = get_user_model().objects.filter(username="vip").exists()
+        return super().allow_request(request, view)
+
+
+def test_a_sync_override_runs_where_django_runs_sync_code(settings, memory_store, clock):
+    # Thread-sensitive, as Django (and adrf) run sync code from async code: the ORM is
+    # used on the connection Django manages for the request's code, which sees this
+    # test's transaction.
+    get_user_model().objects.create(username="vip")
+    set_rates(settings, user="1/minute")
+    throttle = DatabaseQuota()
+    allowed = async_to_sync(throttle.aallow_request)(anonymous("10.0.0.9"), View())
+    assert (allowed, throttle.vip) == (True, True)
 
 
 class AsyncStyle(UserThrottle):
@@ -239,3 +262,23 @@ def test_athrottle_under_an_outage_honours_fail_open(
     assert [response.status_code for response in answers] == [status, status]
     if status == 503:
         assert answers[0].json()["error"]["code"] == "SERVICE_UNAVAILABLE"
+
+
+@pytest.mark.urls("tests.asyncio.urls")
+def test_a_database_cache_is_checked_on_the_requests_database_connection(
+    settings, clock, api_client
+):
+    # A DatabaseCache is read and written through the ORM: on the async path too, in the
+    # thread Django runs sync code in (thread-sensitive), on the connection the request's
+    # own code uses, not on one of a worker thread's that Django never manages (nor sees
+    # this test's transaction).
+    use_cache(
+        settings,
+        {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "throttle_db"},
+    )
+    call_command("createcachetable", verbosity=0)
+    set_rates(settings, user="2/minute")
+    sync = [api_client.get("/t/throttle/user/").status_code for _ in range(3)]
+    caches[settings.APIERRORS["THROTTLE_CACHE"]].clear()
+    plain = [answer.status_code for answer in responses("/a/plain/", 3)]
+    assert plain == sync == [200, 200, 429]
