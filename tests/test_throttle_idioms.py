@@ -465,6 +465,27 @@ class SetsThenReadsRate(AnonRateLimitThrottle):
         return False
 
 
+class SetsStateInAClosure(UserRateLimitThrottle):
+    """``self`` captured by a generator expression: a cell, loaded with LOAD_DEREF."""
+
+    def allow_request(self, request, view):
+        if any(group for group in ("premium",) if self.get_rate()):
+            self.num_requests, self.duration = 1000, 3600
+        return super().allow_request(request, view)
+
+
+class ReadsStateInAComprehension(AnonRateLimitThrottle):
+    def wait(self):
+        recent = [moment for moment in self.history if moment > self.now]  # type: ignore[attr-defined]
+        return float(len(recent))
+
+
+class ReadsStateInALambda(AnonRateLimitThrottle):
+    def throttle_failure(self):
+        print(sorted([1.0], key=lambda moment: moment - self.duration))  # type: ignore[attr-defined]  # noqa: T201
+        return False
+
+
 class Innocent(AnonRateLimitThrottle):
     """Names that are not DRF's state on the throttle."""
 
@@ -486,6 +507,9 @@ class Innocent(AnonRateLimitThrottle):
         ("SetsNumRequests", "SetsNumRequests.__init__", "duration, num_requests"),
         ("ReadsNow", "ReadsNow.elapsed", "now"),
         ("ReadsUnsetRate", "ReadsUnsetRate.throttle_failure", "rate"),
+        ("SetsStateInAClosure", "SetsStateInAClosure.allow_request", "duration, num_requests"),
+        ("ReadsStateInAComprehension", "ReadsStateInAComprehension.wait", "history, now"),
+        ("ReadsStateInALambda", "ReadsStateInALambda.throttle_failure", "duration"),
     ],
 )
 def test_e107_drf_only_state(settings, throttle, method, names):
