@@ -266,7 +266,9 @@ class RateLimitThrottle(BaseThrottle):
             return None
         if self.cache is not None:
             self.cache_alias = cache_alias(self.cache, type(self).__name__)
-        return plan, key, self.get_store()
+        # DRF hands the key to the cache, which formats whatever it is (``return user.pk``).
+        tag: Any = key
+        return plan, tag if isinstance(tag, str) else str(tag), self.get_store()
 
     def _conclude_batched(self, request: Any, entry: batch.Entry) -> bool:
         """Go on from this throttle's part of the view's batch (``apierrors.ratelimit.batch``)

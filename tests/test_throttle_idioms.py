@@ -12,6 +12,7 @@ import time
 from typing import Any, ClassVar
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.core.cache import cache as default_cache
 from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
@@ -417,6 +418,33 @@ def test_timer_as_time_time_like_drf(settings, store):
         timer = time.time
 
     assert statuses(view_for(WallClock), 2) == [200, 429]
+
+
+class ByAccountNumber(RateLimitThrottle):
+    """A key that is not a string: DRF hands it to the cache, which formats it."""
+
+    rate = "2/minute"
+
+    def get_cache_key(self, request, view):
+        return int(request.META["HTTP_X_ACCOUNT"])
+
+
+@pytest.mark.parametrize("throttled", ["sync", "async"])
+def test_a_cache_key_that_is_not_a_string_counts_as_its_text(settings, store, throttled):
+    view = view_for(ByAccountNumber)
+    factory = APIRequestFactory()
+    if throttled == "sync":
+        answers = [view(factory.get("/", HTTP_X_ACCOUNT="42")).status_code for _ in range(3)]
+        answers.append(view(factory.get("/", HTTP_X_ACCOUNT="7")).status_code)
+        assert answers == [200, 200, 429, 200]
+    else:
+        throttle = ByAccountNumber()
+        request = factory.get("/", HTTP_X_ACCOUNT="42")
+        assert [async_to_sync(throttle.aallow_request)(request, None) for _ in range(3)] == [
+            True,
+            True,
+            False,
+        ]
 
 
 # DRF-only state: apierrors.E108 ---------------------------------------------------------------
