@@ -167,7 +167,8 @@ class RateLimitThrottle(BaseThrottle):
         for ``None``. Accepts what ``apierrors.ratelimit.rates`` parses.
 
         Override it to read rates written your own way: the throttle then builds its
-        policies from what it returns (a count >= 1 and a whole number of seconds >= 1).
+        policies from what it returns (a count from 1 to 10**9 and a whole number of seconds
+        from 1 to 3650 days).
         """
         if rate is None:
             return (None, None)

@@ -291,6 +291,28 @@ def test_parse_rate_returning_nonsense_is_an_error(settings, store):
         Nonsense().get_plan()
 
 
+@pytest.mark.parametrize("parsed", [(10**10, 60), (1, 10**10)])
+def test_parse_rate_returning_more_than_a_store_counts_is_an_error(settings, parsed):
+    class Vast(AnonRateLimitThrottle):
+        def parse_rate(self, rate):
+            return parsed
+
+    set_rates(settings, anon="5/second")
+    with pytest.raises(ImproperlyConfigured, match=r"Vast\.parse_rate\('5/second'\)"):
+        Vast().get_plan()
+
+
+class PerWordsVast(PerWords):
+    scope = "vast"
+
+
+def test_checks_refuse_what_an_overridden_parse_rate_makes_too_large(settings):
+    use_throttles(settings, "PerWordsVast", rates={"vast": "1 per 10000000000"})
+    messages = checks.check_throttle_rates()
+    assert [message.id for message in messages] == ["apierrors.E101"]
+    assert "'1 per 10000000000'" in messages[0].msg
+
+
 class PerWordsBroken(PerWords):
     scope = "broken"
 
