@@ -219,6 +219,42 @@ def test_throttle_classes_that_are_not_a_list_do_not_break_the_checks(settings, 
     assert checks.throttles_in_use() == []
 
 
+class ListedScope(UserRateLimitThrottle):
+    scope = ["user"]  # type: ignore[assignment]  # a typo the checks must report, not raise on
+
+
+class NoRatesAtAll(UserRateLimitThrottle):
+    THROTTLE_RATES = None  # type: ignore[assignment]
+
+
+class NumberedCache(UserRateLimitThrottle):
+    cache_alias = 5  # type: ignore[assignment]
+
+
+class NumberedStore(UserRateLimitThrottle):
+    store = 5  # type: ignore[assignment]
+
+
+@pytest.mark.parametrize(
+    ("throttle", "rates", "expected"),
+    [
+        ("AnyUser", None, ["apierrors.E101", "apierrors.E104"]),
+        ("AnyUser", ["user"], ["apierrors.E101", "apierrors.E104"]),
+        ("ListedScope", {"user": "1/second"}, ["apierrors.E104"]),
+        ("NoRatesAtAll", {"user": "1/second"}, ["apierrors.E101", "apierrors.E104"]),
+        ("NumberedCache", {"user": "1/second"}, ["apierrors.E102"]),
+        ("NumberedStore", {"user": "1/second"}, ["apierrors.E102"]),
+    ],
+)
+def test_a_misconfiguration_is_reported_never_raised(settings, throttle, rates, expected):
+    use_throttles(settings, throttle)
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+    settings.DEBUG = True  # no W101 for the tests' LocMemCache
+    messages = [*checks.check_throttle_rates(), *checks.check_throttle_caches()]
+    assert sorted(ids(messages)) == expected
+    assert all(message.level >= django_checks.ERROR for message in messages)
+
+
 def test_e104_scoped_throttle_reads_the_views_scope(settings, monkeypatch):
     use_throttles(settings)
     monkeypatch.setattr(checks, "_view_classes", lambda patterns: [ScopedView])

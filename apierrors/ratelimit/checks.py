@@ -125,13 +125,34 @@ def _throttle_rates(cls: type, view: type | RoutedView | None) -> tuple[str, lis
         scope = getattr(view, cls.scope_attr, None) if view is not None else None
     if not scope:
         return "", []
-    configured = cast(Mapping[str, Any], getattr(cls, "THROTTLE_RATES", {}))
-    if scope not in configured:
-        raise KeyError(scope)
-    value = configured[scope]
+    configured: object = getattr(cls, "THROTTLE_RATES", {})
+    try:
+        value = cast(Mapping[str, Any], configured)[scope]
+    except (KeyError, TypeError):  # also: no dict of rates (E101), a scope that is a list
+        raise KeyError(scope) from None
     if value is None:
         return "", []
     return f'{_rates_name(cls)}["{scope}"]', _as_list(value)
+
+
+def _declared_rates(cls: type) -> tuple[bool, object]:
+    """Whether a throttle class (or one of its bases) declares ``THROTTLE_RATES`` of its
+    own, rather than reading ``DEFAULT_THROTTLE_RATES``, and what it declares."""
+    from apierrors.ratelimit.drf import SettingsRates
+
+    for klass in cls.__mro__:
+        if "THROTTLE_RATES" in vars(klass):
+            declared: object = vars(klass)["THROTTLE_RATES"]
+            return not isinstance(declared, SettingsRates), declared
+    return False, None
+
+
+def _not_a_dict(where: str, value: object) -> checks.CheckMessage:
+    return checks.Error(
+        f"{where} is {value!r}; it must be a dict of scopes and their rates.",
+        hint='Write it like {"anon": "100/hour", "user": "1000/day"}.',
+        id="apierrors.E101",
+    )
 
 
 def _rates_name(cls: Any) -> str:
@@ -182,12 +203,21 @@ def check_throttle_rates(**kwargs: Any) -> CheckResult:
     # else (and for a rate no throttle is seen reading) with apierrors' parser.
     sources: dict[str, list[object]] = {}
     parsers: dict[str, dict[type | None, Callable[[object], object]]] = {}
-    for scope, value in api_settings.DEFAULT_THROTTLE_RATES.items():
-        if value is not None:
-            where = f'DEFAULT_THROTTLE_RATES["{scope}"]'
-            sources[where] = _as_list(value)
+    not_dicts: set[type] = set()  # classes whose THROTTLE_RATES is reported not a dict
+    defaults: object = api_settings.DEFAULT_THROTTLE_RATES
+    if isinstance(defaults, Mapping):
+        for scope, value in defaults.items():
+            if value is not None:
+                where = f'DEFAULT_THROTTLE_RATES["{scope}"]'
+                sources[where] = _as_list(value)
+    else:
+        messages.append(_not_a_dict("REST_FRAMEWORK['DEFAULT_THROTTLE_RATES']", defaults))
     for cls, view in used:
         name = cls.__qualname__ + (f" on {view.__qualname__}" if view is not None else "")
+        declares, own_rates = _declared_rates(cls)
+        if declares and not isinstance(own_rates, Mapping) and cls not in not_dicts:
+            not_dicts.add(cls)
+            messages.append(_not_a_dict(f"{cls.__qualname__}.THROTTLE_RATES", own_rates))
         try:
             where, rates = _throttle_rates(cls, view)
         except KeyError as missing:
@@ -265,20 +295,23 @@ def check_throttle_caches(**kwargs: Any) -> CheckResult:
     if not used:
         return []
     caches = getattr(settings, "CACHES", None) or {}
-    names = dict.fromkeys(
-        getattr(cls, "store", None)
-        or _cache_alias(cls)
-        or conf.THROTTLE_STORE
-        or conf.THROTTLE_CACHE
-        for cls, _view in used
-    )
+    names: list[object] = []
+    for cls, _view in used:
+        name = (
+            getattr(cls, "store", None)
+            or _cache_alias(cls)
+            or conf.THROTTLE_STORE
+            or conf.THROTTLE_CACHE
+        )
+        if name not in names:  # a list, not a set: a class's typo may be unhashable
+            names.append(name)
     messages: CheckResult = []
     for name in names:
-        if is_uri(name):
+        if isinstance(name, str) and is_uri(name):
             messages += _check_store_uri(name)
             continue
-        config = caches.get(name)
-        if config is None:
+        config = caches.get(name) if isinstance(name, str) else None
+        if not isinstance(name, str) or config is None:
             messages.append(
                 checks.Error(
                     f"The throttles' cache {name!r} is not in CACHES.",
