@@ -164,6 +164,7 @@ def test_checks_read_a_class_throttle_rates(settings):
     messages = checks.check_throttle_rates()
     assert [message.id for message in messages] == ["apierrors.E104"]
     assert "MissingOwnScope" in messages[0].msg
+    assert messages[0].hint == "Add 'elsewhere' to MissingOwnScope.THROTTLE_RATES."
     use_throttles(settings, "OwnScope", rates={})
     messages = checks.check_throttle_rates()
     assert [message.id for message in messages] == ["apierrors.E101"]

@@ -224,7 +224,12 @@ def check_throttle_rates(**kwargs: Any) -> CheckResult:
             messages.append(
                 checks.Error(
                     f"Throttle {name} uses the scope {missing}, which has no rate.",
-                    hint=f"Add {missing} to REST_FRAMEWORK['DEFAULT_THROTTLE_RATES'].",
+                    hint=f"Add {missing} to "
+                    + (
+                        f"{cls.__qualname__}.THROTTLE_RATES."
+                        if _declared_rates(cls)[0]
+                        else "REST_FRAMEWORK['DEFAULT_THROTTLE_RATES']."
+                    ),
                     id="apierrors.E104",
                 )
             )
