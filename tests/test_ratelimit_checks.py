@@ -6,7 +6,7 @@ import sys
 
 import pytest
 from django.core import checks as django_checks
-from django.urls import clear_url_caches, path
+from django.urls import clear_url_caches, include, path
 from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -190,6 +190,19 @@ def test_e104_throttles_and_scopes_a_route_gives_its_view(settings, monkeypatch)
         "has no rate.",
     ]
     assert ids(messages) == ["apierrors.E104", "apierrors.E104"]
+
+
+def test_a_route_served_twice_is_checked_once(settings, monkeypatch):
+    routers = [SimpleRouter(), SimpleRouter()]
+    for router in routers:
+        router.register("campaigns", CampaignViewSet, basename="campaign")
+    use_throttles(settings, rates={})
+    routes(settings, monkeypatch, [*routers[0].urls, path("v2/", include(routers[1].urls))])
+    messages = checks.check_throttle_rates()
+    assert [message.msg for message in messages] == [
+        "Throttle UploadThrottle on CampaignViewSet.upload uses the scope 'uploads', which "
+        "has no rate."
+    ]
 
 
 exports = ScopedView.as_view(throttle_scope="exports")

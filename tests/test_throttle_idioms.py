@@ -292,7 +292,7 @@ def test_parse_rate_returning_nonsense_is_an_error(settings, store):
         Nonsense().get_plan()
 
 
-@pytest.mark.parametrize("parsed", [(10**10, 60), (1, 10**10)])
+@pytest.mark.parametrize("parsed", [(10**10, 60), (1, 10**10), (1, 2, 3), None])
 def test_parse_rate_returning_more_than_a_store_counts_is_an_error(settings, parsed):
     class Vast(AnonRateLimitThrottle):
         def parse_rate(self, rate):
@@ -549,6 +549,10 @@ class Innocent(AnonRateLimitThrottle):
 
     def timer(self):
         return time.time()
+
+    @staticmethod
+    def history_size():  # no self to read state from
+        return 0
 
 
 @pytest.mark.parametrize(

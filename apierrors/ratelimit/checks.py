@@ -140,11 +140,11 @@ def _declared_rates(cls: type) -> tuple[bool, object]:
     own, rather than reading ``DEFAULT_THROTTLE_RATES``, and what it declares."""
     from apierrors.ratelimit.drf import SettingsRates
 
-    for klass in cls.__mro__:
-        if "THROTTLE_RATES" in vars(klass):
-            declared: object = vars(klass)["THROTTLE_RATES"]
-            return not isinstance(declared, SettingsRates), declared
-    return False, None
+    # RateLimitThrottle declares it (SettingsRates), so some class of the MRO does.
+    declared: object = next(
+        vars(klass)["THROTTLE_RATES"] for klass in cls.__mro__ if "THROTTLE_RATES" in vars(klass)
+    )
+    return not isinstance(declared, SettingsRates), declared
 
 
 def _not_a_dict(where: str, value: object) -> checks.CheckMessage:
