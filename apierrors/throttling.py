@@ -167,7 +167,8 @@ class RateLimitThrottle(BaseThrottle):
         for ``None``. Accepts what ``apierrors.ratelimit.rates`` parses.
 
         Override it to read rates written your own way: the throttle then builds its
-        policies from what it returns (a count >= 1 and a whole number of seconds >= 1).
+        policies from what it returns (a count from 1 to 10**9 and a whole number of seconds
+        from 1 to 3650 days).
         """
         if rate is None:
             return (None, None)
@@ -267,7 +268,9 @@ class RateLimitThrottle(BaseThrottle):
             return None
         if self.cache is not None:
             self.cache_alias = cache_alias(self.cache, type(self).__name__)
-        return plan, key, self.get_store()
+        # DRF hands the key to the cache, which formats whatever it is (``return user.pk``).
+        tag: Any = key
+        return plan, tag if isinstance(tag, str) else str(tag), self.get_store()
 
     def _conclude_batched(self, request: Any, entry: batch.Entry) -> bool:
         """Go on from this throttle's part of the view's batch (``apierrors.ratelimit.batch``)

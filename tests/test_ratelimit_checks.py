@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 from django.core import checks as django_checks
+from django.urls import clear_url_caches, include, path
+from rest_framework import viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.routers import SimpleRouter
 from rest_framework.views import APIView
 
 from apierrors import ratelimit
@@ -143,6 +150,122 @@ def test_e104_scope_without_rate(settings):
     messages = checks.check_throttle_rates()
     assert ids(messages) == ["apierrors.E104"]
     assert "'nowhere'" in messages[0].msg
+
+
+class UploadThrottle(UserRateLimitThrottle):
+    scope = "uploads"
+
+
+class CampaignViewSet(viewsets.ViewSet):
+    def list(self, request):
+        return Response([])
+
+    @action(detail=False, methods=["post"], throttle_classes=[UploadThrottle])
+    def upload(self, request):
+        return Response({})
+
+
+def routes(settings, monkeypatch, patterns: list[object]) -> None:
+    """Serve ``patterns`` from this module, the URLconf the checks read."""
+    monkeypatch.setattr(sys.modules[__name__], "urlpatterns", patterns)
+    settings.ROOT_URLCONF = THIS
+    clear_url_caches()
+
+
+def test_e104_throttles_and_scopes_a_route_gives_its_view(settings, monkeypatch):
+    # DRF's @action(throttle_classes=...) and as_view(throttle_scope=...) set them on the
+    # view of one route only.
+    router = SimpleRouter()
+    router.register("campaigns", CampaignViewSet, basename="campaign")
+    use_throttles(settings, rates={"uploads": "5/minute", "exports": "1/hour"})
+    routes(settings, monkeypatch, [*router.urls, path("exports", exports)])
+    assert checks.check_throttle_rates() == []
+    use_throttles(settings, rates={})
+    routes(settings, monkeypatch, [*router.urls, path("exports", exports)])
+    messages = checks.check_throttle_rates()
+    assert sorted(message.msg for message in messages) == [
+        "Throttle ScopedRateLimitThrottle on ScopedView uses the scope 'exports', which has "
+        "no rate.",
+        "Throttle UploadThrottle on CampaignViewSet.upload uses the scope 'uploads', which "
+        "has no rate.",
+    ]
+    assert ids(messages) == ["apierrors.E104", "apierrors.E104"]
+
+
+def test_a_route_served_twice_is_checked_once(settings, monkeypatch):
+    routers = [SimpleRouter(), SimpleRouter()]
+    for router in routers:
+        router.register("campaigns", CampaignViewSet, basename="campaign")
+    use_throttles(settings, rates={})
+    routes(settings, monkeypatch, [*routers[0].urls, path("v2/", include(routers[1].urls))])
+    messages = checks.check_throttle_rates()
+    assert [message.msg for message in messages] == [
+        "Throttle UploadThrottle on CampaignViewSet.upload uses the scope 'uploads', which "
+        "has no rate."
+    ]
+
+
+exports = ScopedView.as_view(throttle_scope="exports")
+
+
+class OneClassNotAList(APIView):
+    # A tuple without its comma: DRF fails on it at the view's first request.
+    throttle_classes = UserRateLimitThrottle  # type: ignore[assignment]
+
+
+def test_throttle_classes_that_are_not_a_list_do_not_break_the_checks(settings, monkeypatch):
+    use_throttles(settings)
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_CLASSES": f"{THIS}.MissingScope",  # one path, not a list
+    }
+    routes(settings, monkeypatch, [path("one", OneClassNotAList.as_view())])
+    registered: list[object] = list(django_checks.registry.registry.get_checks())
+    for check in (
+        checks.check_throttle_rates,
+        checks.check_throttle_caches,
+        checks.check_throttle_key_prefix,
+        checks.check_rate_limit_headers,
+    ):
+        assert check in registered
+        assert check() == []
+    assert checks.throttles_in_use() == []
+
+
+class ListedScope(UserRateLimitThrottle):
+    scope = ["user"]  # type: ignore[assignment]  # a typo the checks must report, not raise on
+
+
+class NoRatesAtAll(UserRateLimitThrottle):
+    THROTTLE_RATES = None  # type: ignore[assignment]
+
+
+class NumberedCache(UserRateLimitThrottle):
+    cache_alias = 5  # type: ignore[assignment]
+
+
+class NumberedStore(UserRateLimitThrottle):
+    store = 5  # type: ignore[assignment]
+
+
+@pytest.mark.parametrize(
+    ("throttle", "rates", "expected"),
+    [
+        ("AnyUser", None, ["apierrors.E101", "apierrors.E104"]),
+        ("AnyUser", ["user"], ["apierrors.E101", "apierrors.E104"]),
+        ("ListedScope", {"user": "1/second"}, ["apierrors.E104"]),
+        ("NoRatesAtAll", {"user": "1/second"}, ["apierrors.E101", "apierrors.E104"]),
+        ("NumberedCache", {"user": "1/second"}, ["apierrors.E102"]),
+        ("NumberedStore", {"user": "1/second"}, ["apierrors.E102"]),
+    ],
+)
+def test_a_misconfiguration_is_reported_never_raised(settings, throttle, rates, expected):
+    use_throttles(settings, throttle)
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+    settings.DEBUG = True  # no W101 for the tests' LocMemCache
+    messages = [*checks.check_throttle_rates(), *checks.check_throttle_caches()]
+    assert sorted(ids(messages)) == expected
+    assert all(message.level >= django_checks.ERROR for message in messages)
 
 
 def test_e104_scoped_throttle_reads_the_views_scope(settings, monkeypatch):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from apierrors.ratelimit.rates import MAX_LIMIT, Rate, RateError, parse_rate
+from apierrors.ratelimit.rates import MAX_LIMIT, MAX_PERIOD, Rate, RateError, parse_rate
 
 
 @pytest.mark.parametrize(
@@ -26,6 +26,7 @@ from apierrors.ratelimit.rates import MAX_LIMIT, Rate, RateError, parse_rate
         ("3/2hours", 3, 7200),
         (" 7 / 2 d ", 7, 172800),
         ("7/DAY", 7, 86400),
+        ("1/3650d", 1, 3650 * 86400),
     ],
 )
 def test_parses(text, limit, period):
@@ -45,6 +46,9 @@ def test_parses(text, limit, period):
         ("0/hour", "at least 1 request"),
         ("10/0m", "at least 1 request"),
         (f"{MAX_LIMIT + 1}/s", "more than"),
+        ("1/3651d", "period over 3650 days"),
+        ("1/1000000d", "period over 3650 days"),
+        (f"1/{MAX_PERIOD + 1}s", "period over 3650 days"),
         ("", "does not parse"),
     ],
 )

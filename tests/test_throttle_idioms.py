@@ -12,6 +12,7 @@ import time
 from typing import Any, ClassVar
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.core.cache import cache as default_cache
 from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
@@ -163,6 +164,7 @@ def test_checks_read_a_class_throttle_rates(settings):
     messages = checks.check_throttle_rates()
     assert [message.id for message in messages] == ["apierrors.E104"]
     assert "MissingOwnScope" in messages[0].msg
+    assert messages[0].hint == "Add 'elsewhere' to MissingOwnScope.THROTTLE_RATES."
     use_throttles(settings, "OwnScope", rates={})
     messages = checks.check_throttle_rates()
     assert [message.id for message in messages] == ["apierrors.E101"]
@@ -288,6 +290,28 @@ def test_parse_rate_returning_nonsense_is_an_error(settings, store):
     set_rates(settings, anon="5/second")
     with pytest.raises(ImproperlyConfigured, match=r"Nonsense\.parse_rate\('5/second'\)"):
         Nonsense().get_plan()
+
+
+@pytest.mark.parametrize("parsed", [(10**10, 60), (1, 10**10), (1, 2, 3), None])
+def test_parse_rate_returning_more_than_a_store_counts_is_an_error(settings, parsed):
+    class Vast(AnonRateLimitThrottle):
+        def parse_rate(self, rate):
+            return parsed
+
+    set_rates(settings, anon="5/second")
+    with pytest.raises(ImproperlyConfigured, match=r"Vast\.parse_rate\('5/second'\)"):
+        Vast().get_plan()
+
+
+class PerWordsVast(PerWords):
+    scope = "vast"
+
+
+def test_checks_refuse_what_an_overridden_parse_rate_makes_too_large(settings):
+    use_throttles(settings, "PerWordsVast", rates={"vast": "1 per 10000000000"})
+    messages = checks.check_throttle_rates()
+    assert [message.id for message in messages] == ["apierrors.E101"]
+    assert "'1 per 10000000000'" in messages[0].msg
 
 
 class PerWordsBroken(PerWords):
@@ -419,6 +443,33 @@ def test_timer_as_time_time_like_drf(settings, store):
     assert statuses(view_for(WallClock), 2) == [200, 429]
 
 
+class ByAccountNumber(RateLimitThrottle):
+    """A key that is not a string: DRF hands it to the cache, which formats it."""
+
+    rate = "2/minute"
+
+    def get_cache_key(self, request, view):
+        return int(request.META["HTTP_X_ACCOUNT"])
+
+
+@pytest.mark.parametrize("throttled", ["sync", "async"])
+def test_a_cache_key_that_is_not_a_string_counts_as_its_text(settings, store, throttled):
+    view = view_for(ByAccountNumber)
+    factory = APIRequestFactory()
+    if throttled == "sync":
+        answers = [view(factory.get("/", HTTP_X_ACCOUNT="42")).status_code for _ in range(3)]
+        answers.append(view(factory.get("/", HTTP_X_ACCOUNT="7")).status_code)
+        assert answers == [200, 200, 429, 200]
+    else:
+        throttle = ByAccountNumber()
+        request = factory.get("/", HTTP_X_ACCOUNT="42")
+        assert [async_to_sync(throttle.aallow_request)(request, None) for _ in range(3)] == [
+            True,
+            True,
+            False,
+        ]
+
+
 # DRF-only state: apierrors.E108 ---------------------------------------------------------------
 
 
@@ -465,6 +516,27 @@ class SetsThenReadsRate(AnonRateLimitThrottle):
         return False
 
 
+class SetsStateInAClosure(UserRateLimitThrottle):
+    """``self`` captured by a generator expression: a cell, loaded with LOAD_DEREF."""
+
+    def allow_request(self, request, view):
+        if any(group for group in ("premium",) if self.get_rate()):
+            self.num_requests, self.duration = 1000, 3600
+        return super().allow_request(request, view)
+
+
+class ReadsStateInAComprehension(AnonRateLimitThrottle):
+    def wait(self):
+        recent = [moment for moment in self.history if moment > self.now]  # type: ignore[attr-defined]
+        return float(len(recent))
+
+
+class ReadsStateInALambda(AnonRateLimitThrottle):
+    def throttle_failure(self):
+        print(sorted([1.0], key=lambda moment: moment - self.duration))  # type: ignore[attr-defined]  # noqa: T201
+        return False
+
+
 class Innocent(AnonRateLimitThrottle):
     """Names that are not DRF's state on the throttle."""
 
@@ -478,6 +550,10 @@ class Innocent(AnonRateLimitThrottle):
     def timer(self):
         return time.time()
 
+    @staticmethod
+    def history_size():  # no self to read state from
+        return 0
+
 
 @pytest.mark.parametrize(
     ("throttle", "method", "names"),
@@ -486,6 +562,9 @@ class Innocent(AnonRateLimitThrottle):
         ("SetsNumRequests", "SetsNumRequests.__init__", "duration, num_requests"),
         ("ReadsNow", "ReadsNow.elapsed", "now"),
         ("ReadsUnsetRate", "ReadsUnsetRate.throttle_failure", "rate"),
+        ("SetsStateInAClosure", "SetsStateInAClosure.allow_request", "duration, num_requests"),
+        ("ReadsStateInAComprehension", "ReadsStateInAComprehension.wait", "history, now"),
+        ("ReadsStateInALambda", "ReadsStateInALambda.throttle_failure", "duration"),
     ],
 )
 def test_e107_drf_only_state(settings, throttle, method, names):

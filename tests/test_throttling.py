@@ -6,11 +6,14 @@ import logging
 
 import pytest
 from django.contrib.auth import get_user_model
+from rest_framework.response import Response
 from rest_framework.test import APIRequestFactory
+from rest_framework.views import APIView
 
 from apierrors.ratelimit import get_store
 from apierrors.ratelimit.headers import RATE_LIMIT_HEADERS_ATTR
 from apierrors.ratelimit.redis import RedisStore
+from apierrors.throttling import UserRateLimitThrottle
 from tests.throttle_app.helpers import set_rates
 from tests.throttle_app.views import Ok, ScopedThrottle, UserThrottle
 
@@ -400,3 +403,29 @@ def test_restarted_redis_serves_again(api_client, settings, redis_store, clock, 
     # A fresh server: its data and its scripts are gone, the connections are stale.
     response = api_client.get("/t/throttle/user/")
     assert response["X-RateLimit-Remaining"] == "9"
+
+
+class Decade(UserRateLimitThrottle):
+    rate = "1/3650d"  # the longest period (rates.MAX_PERIOD), on the store's clock
+
+
+class DecadeView(APIView):
+    throttle_classes = [Decade]
+
+    def get(self, request):
+        return Response("ok")
+
+
+@pytest.mark.parametrize("rate", ["1/3650d", "1000000000/3650d"])
+def test_the_longest_period_is_counted_exactly(settings, store, algorithm, rate, monkeypatch):
+    # The Redis scripts compute in doubles: past the longest period, GCRA lost a request's
+    # own interval in rounding and refused the first request of a client.
+    monkeypatch.setattr(Decade, "rate", rate)
+    view = DecadeView.as_view()
+    factory = APIRequestFactory()
+    answers = [view(factory.get("/", REMOTE_ADDR="203.0.113.5")) for _ in range(2)]
+    if rate == "1/3650d":
+        assert [answer.status_code for answer in answers] == [200, 429]
+        assert 1 <= int(answers[1]["Retry-After"]) <= 3650 * 86400
+    else:
+        assert [answer.status_code for answer in answers] == [200, 200]

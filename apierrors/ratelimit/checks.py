@@ -1,10 +1,12 @@
 """System checks of throttling (``apierrors.E1xx``/``W1xx``); docs/checks.md lists each.
 
 They look at the throttles a project uses: ``DEFAULT_THROTTLE_CLASSES`` and the
-``throttle_classes`` of every view in the URLconf (a view that builds its throttles in
-``get_throttles()`` is not seen). What a throttle cache can promise is asked of the store
-class that serves it (``apierrors.ratelimit.store_class_for``): whether its state is
-shared by every process, and whether one check is atomic across them. A store named by
+``throttle_classes`` of every view in the URLconf, as its route serves it (with what
+``as_view(...)`` or DRF's ``@action(...)`` set: ``throttle_classes``, ``throttle_scope``); a
+view that builds its throttles in ``get_throttles()`` is not seen. What a throttle cache
+can promise is asked of the store class that serves it
+(``apierrors.ratelimit.store_class_for``): whether its state is shared by every process,
+and whether one check is atomic across them. A store named by
 URI must have a scheme some registered store class serves.
 """
 
@@ -20,9 +22,51 @@ from apierrors.checks import MIDDLEWARE_PATH, CheckResult, middleware_position
 from apierrors.conf import BY_NAME, conf
 from apierrors.ratelimit.uri import is_uri, redact, scheme
 
+# What DRF's routers and ``@action`` put in a view's ``initkwargs`` to route it: not the
+# view's own configuration.
+_ROUTING = frozenset({"basename", "description", "detail", "name", "suffix"})
 
-def _view_classes(patterns: Sequence[Any]) -> list[type]:
-    found: list[type] = []
+
+class RoutedView:
+    """A view class as one URL serves it: the ``initkwargs`` of ``as_view(**initkwargs)``
+    (and of DRF's ``@action(throttle_classes=..., throttle_scope=...)``) over the class's
+    attributes. Two routes that set the same values are one routed view."""
+
+    def __init__(self, cls: type, overrides: Mapping[str, Any], actions: Sequence[str]) -> None:
+        self.cls = cls
+        self.overrides = dict(overrides)
+        self.__qualname__ = ".".join([cls.__qualname__, *actions])
+        self._identity = (cls, tuple(sorted((k, id(v)) for k, v in self.overrides.items())))
+
+    def __getattr__(self, name: str) -> Any:
+        overrides = self.__dict__.get("overrides", {})
+        return overrides[name] if name in overrides else getattr(self.cls, name)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, RoutedView) and other._identity == self._identity
+
+    def __hash__(self) -> int:
+        return hash(self._identity)
+
+
+def _routed(cls: type, callback: Any) -> type | RoutedView:
+    initkwargs = getattr(callback, "initkwargs", None)
+    if not isinstance(initkwargs, Mapping):
+        return cls
+    overrides = {
+        key: value
+        for key, value in initkwargs.items()
+        if key not in _ROUTING and getattr(cls, key, None) is not value
+    }
+    if not overrides:
+        return cls
+    actions = getattr(callback, "actions", None)
+    names = sorted(set(actions.values())) if isinstance(actions, Mapping) else []
+    return RoutedView(cls, overrides, [str(name) for name in names])
+
+
+def _view_classes(patterns: Sequence[Any]) -> list[type | RoutedView]:
+    found: list[type | RoutedView] = []
     for pattern in patterns:
         nested = getattr(pattern, "url_patterns", None)
         if nested is not None:
@@ -31,27 +75,35 @@ def _view_classes(patterns: Sequence[Any]) -> list[type]:
         callback = getattr(pattern, "callback", None)
         cls = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
         if isinstance(cls, type):
-            found.append(cls)
+            found.append(_routed(cls, callback))
     return found
 
 
-def throttles_in_use() -> list[tuple[type, type | None]]:
-    """``(throttle class, view class)`` for the apierrors throttles the project uses (the
-    view is ``None`` for ``DEFAULT_THROTTLE_CLASSES``)."""
+def _listed(classes: object) -> Sequence[Any]:
+    """A view's ``throttle_classes`` (or ``DEFAULT_THROTTLE_CLASSES``) as DRF can use them:
+    a list or tuple. Anything else (``(UserRateThrottle)``, a tuple without its comma) fails
+    in DRF at the view's first request; the checks pass it by rather than fail."""
+    return classes if isinstance(classes, list | tuple) else ()
+
+
+def throttles_in_use() -> list[tuple[type, type | RoutedView | None]]:
+    """``(throttle class, view)`` for the apierrors throttles the project uses (the view is
+    ``None`` for ``DEFAULT_THROTTLE_CLASSES``, a ``RoutedView`` for a view whose route sets
+    its throttles or scope)."""
     from django.urls import get_resolver
     from rest_framework.settings import api_settings
 
     from apierrors.throttling import RateLimitThrottle
 
-    found: list[tuple[Any, type | None]] = [
-        (cls, None) for cls in api_settings.DEFAULT_THROTTLE_CLASSES
+    found: list[tuple[Any, type | RoutedView | None]] = [
+        (cls, None) for cls in _listed(api_settings.DEFAULT_THROTTLE_CLASSES)
     ]
     try:
         views = _view_classes(get_resolver().url_patterns)
     except Exception:  # a broken URLconf is reported by Django's own checks
         views = []
     for view in dict.fromkeys(views):
-        found += [(cls, view) for cls in getattr(view, "throttle_classes", None) or ()]
+        found += [(cls, view) for cls in _listed(getattr(view, "throttle_classes", None))]
     return [
         (cls, view)
         for cls, view in dict.fromkeys(found)
@@ -59,7 +111,7 @@ def throttles_in_use() -> list[tuple[type, type | None]]:
     ]
 
 
-def _throttle_rates(cls: type, view: type | None) -> tuple[str, list[object]]:
+def _throttle_rates(cls: type, view: type | RoutedView | None) -> tuple[str, list[object]]:
     """Where a throttle's rates come from (for messages) and the rates found there; raises
     ``KeyError`` with the scope when its rate is missing."""
 
@@ -73,13 +125,34 @@ def _throttle_rates(cls: type, view: type | None) -> tuple[str, list[object]]:
         scope = getattr(view, cls.scope_attr, None) if view is not None else None
     if not scope:
         return "", []
-    configured = cast(Mapping[str, Any], getattr(cls, "THROTTLE_RATES", {}))
-    if scope not in configured:
-        raise KeyError(scope)
-    value = configured[scope]
+    configured: object = getattr(cls, "THROTTLE_RATES", {})
+    try:
+        value = cast(Mapping[str, Any], configured)[scope]
+    except (KeyError, TypeError):  # also: no dict of rates (E101), a scope that is a list
+        raise KeyError(scope) from None
     if value is None:
         return "", []
     return f'{_rates_name(cls)}["{scope}"]', _as_list(value)
+
+
+def _declared_rates(cls: type) -> tuple[bool, object]:
+    """Whether a throttle class (or one of its bases) declares ``THROTTLE_RATES`` of its
+    own, rather than reading ``DEFAULT_THROTTLE_RATES``, and what it declares."""
+    from apierrors.ratelimit.drf import SettingsRates
+
+    # RateLimitThrottle declares it (SettingsRates), so some class of the MRO does.
+    declared: object = next(
+        vars(klass)["THROTTLE_RATES"] for klass in cls.__mro__ if "THROTTLE_RATES" in vars(klass)
+    )
+    return not isinstance(declared, SettingsRates), declared
+
+
+def _not_a_dict(where: str, value: object) -> checks.CheckMessage:
+    return checks.Error(
+        f"{where} is {value!r}; it must be a dict of scopes and their rates.",
+        hint='Write it like {"anon": "100/hour", "user": "1000/day"}.',
+        id="apierrors.E101",
+    )
 
 
 def _rates_name(cls: Any) -> str:
@@ -130,19 +203,33 @@ def check_throttle_rates(**kwargs: Any) -> CheckResult:
     # else (and for a rate no throttle is seen reading) with apierrors' parser.
     sources: dict[str, list[object]] = {}
     parsers: dict[str, dict[type | None, Callable[[object], object]]] = {}
-    for scope, value in api_settings.DEFAULT_THROTTLE_RATES.items():
-        if value is not None:
-            where = f'DEFAULT_THROTTLE_RATES["{scope}"]'
-            sources[where] = _as_list(value)
+    not_dicts: set[type] = set()  # classes whose THROTTLE_RATES is reported not a dict
+    defaults: object = api_settings.DEFAULT_THROTTLE_RATES
+    if isinstance(defaults, Mapping):
+        for scope, value in defaults.items():
+            if value is not None:
+                where = f'DEFAULT_THROTTLE_RATES["{scope}"]'
+                sources[where] = _as_list(value)
+    else:
+        messages.append(_not_a_dict("REST_FRAMEWORK['DEFAULT_THROTTLE_RATES']", defaults))
     for cls, view in used:
         name = cls.__qualname__ + (f" on {view.__qualname__}" if view is not None else "")
+        declares, own_rates = _declared_rates(cls)
+        if declares and not isinstance(own_rates, Mapping) and cls not in not_dicts:
+            not_dicts.add(cls)
+            messages.append(_not_a_dict(f"{cls.__qualname__}.THROTTLE_RATES", own_rates))
         try:
             where, rates = _throttle_rates(cls, view)
         except KeyError as missing:
             messages.append(
                 checks.Error(
                     f"Throttle {name} uses the scope {missing}, which has no rate.",
-                    hint=f"Add {missing} to REST_FRAMEWORK['DEFAULT_THROTTLE_RATES'].",
+                    hint=f"Add {missing} to "
+                    + (
+                        f"{cls.__qualname__}.THROTTLE_RATES."
+                        if _declared_rates(cls)[0]
+                        else "REST_FRAMEWORK['DEFAULT_THROTTLE_RATES']."
+                    ),
                     id="apierrors.E104",
                 )
             )
@@ -213,20 +300,23 @@ def check_throttle_caches(**kwargs: Any) -> CheckResult:
     if not used:
         return []
     caches = getattr(settings, "CACHES", None) or {}
-    names = dict.fromkeys(
-        getattr(cls, "store", None)
-        or _cache_alias(cls)
-        or conf.THROTTLE_STORE
-        or conf.THROTTLE_CACHE
-        for cls, _view in used
-    )
+    names: list[object] = []
+    for cls, _view in used:
+        name = (
+            getattr(cls, "store", None)
+            or _cache_alias(cls)
+            or conf.THROTTLE_STORE
+            or conf.THROTTLE_CACHE
+        )
+        if name not in names:  # a list, not a set: a class's typo may be unhashable
+            names.append(name)
     messages: CheckResult = []
     for name in names:
-        if is_uri(name):
+        if isinstance(name, str) and is_uri(name):
             messages += _check_store_uri(name)
             continue
-        config = caches.get(name)
-        if config is None:
+        config = caches.get(name) if isinstance(name, str) else None
+        if not isinstance(name, str) or config is None:
             messages.append(
                 checks.Error(
                     f"The throttles' cache {name!r} is not in CACHES.",

@@ -15,6 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 from rest_framework.settings import api_settings
 
 from apierrors.ratelimit.aliases import cache_alias_of
+from apierrors.ratelimit.rates import MAX_LIMIT, MAX_PERIOD
 
 
 class SettingsRates:
@@ -28,21 +29,23 @@ class SettingsRates:
 
 def rate_from_drf(parsed: object, source: str) -> str:
     """What an overridden ``parse_rate`` returned (``source`` names the call), written as
-    apierrors' rate; ``ImproperlyConfigured`` unless it is a count >= 1 and whole seconds."""
+    apierrors' rate; ``ImproperlyConfigured`` unless it is a count and whole seconds that
+    a rate may hold (``MAX_LIMIT``, ``MAX_PERIOD``)."""
     count: object = None
     seconds: object = None
     try:
         count, seconds = parsed  # type: ignore[misc]
         valid = all(
-            isinstance(value, int) and not isinstance(value, bool) and value >= 1
-            for value in (count, seconds)
+            isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= most
+            for value, most in ((count, MAX_LIMIT), (seconds, MAX_PERIOD))
         )
     except (TypeError, ValueError):
         valid = False
     if not valid:
         raise ImproperlyConfigured(
             f"{source} returned {parsed!r}; it must be (num_requests, duration), a count "
-            ">= 1 and whole seconds >= 1."
+            f"from 1 to {MAX_LIMIT} and whole seconds from 1 to {MAX_PERIOD} "
+            f"({MAX_PERIOD // 86400} days)."
         )
     return f"{count}/{seconds}s"
 

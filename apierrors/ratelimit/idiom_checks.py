@@ -43,31 +43,43 @@ def _code_objects(value: object) -> Iterator[types.CodeType]:
         yield code
 
 
-def _self_attributes(code: types.CodeType) -> tuple[set[str], set[str]]:
+def _self_attributes(code: types.CodeType, me: str | None = None) -> tuple[set[str], set[str]]:
     """The attributes a method reads, and those it writes, on its first argument
-    (``self.x``)."""
+    (``self.x``), ``me`` for the functions nested in it (lambdas, generator expressions,
+    comprehensions before Python 3.12, inner functions), which reach ``self`` as a free
+    variable. A method with such a function holds ``self`` in a cell, loaded with
+    ``LOAD_DEREF`` rather than ``LOAD_FAST``, in its own code too."""
     reads: set[str] = set()
     writes: set[str] = set()
-    if code.co_argcount:
+    if me is None:
+        if not code.co_argcount:
+            return reads, writes
         me = code.co_varnames[0]
-        previous: dis.Instruction | None = None
-        for instruction in dis.get_instructions(code):
-            if (
-                instruction.opname in ("LOAD_ATTR", "LOAD_METHOD", "STORE_ATTR", "DELETE_ATTR")
-                and previous is not None
-                and previous.opname.startswith("LOAD_FAST")
-                and me in _loaded(previous)
-            ):
-                name = str(instruction.argval)
-                (reads if instruction.opname.startswith("LOAD") else writes).add(name)
-            previous = instruction
+    previous: dis.Instruction | None = None
+    for instruction in dis.get_instructions(code):
+        if (
+            instruction.opname in ("LOAD_ATTR", "LOAD_METHOD", "STORE_ATTR", "DELETE_ATTR")
+            and previous is not None
+            and _loads(previous, me)
+        ):
+            name = str(instruction.argval)
+            (reads if instruction.opname.startswith("LOAD") else writes).add(name)
+        previous = instruction
+    for constant in code.co_consts:
+        if isinstance(constant, types.CodeType) and me in constant.co_freevars:
+            nested_reads, nested_writes = _self_attributes(constant, me)
+            reads |= nested_reads
+            writes |= nested_writes
     return reads, writes
 
 
-def _loaded(instruction: dis.Instruction) -> tuple[object, ...]:
-    """The locals a ``LOAD_FAST*`` instruction loads (3.13 loads two in one)."""
-    value = instruction.argval
-    return value if isinstance(value, tuple) else (value,)
+def _loads(instruction: dis.Instruction, name: str) -> bool:
+    """Whether ``instruction`` loads the local ``name`` (3.13's ``LOAD_FAST_LOAD_FAST``
+    loads two at once; a local held in a cell is loaded with ``LOAD_DEREF``)."""
+    if instruction.opname.startswith("LOAD_FAST"):
+        value = instruction.argval
+        return name in (value if isinstance(value, tuple) else (value,))
+    return instruction.opname == "LOAD_DEREF" and instruction.argval == name
 
 
 def drf_only_attributes(cls: type) -> dict[str, set[str]]:

@@ -31,6 +31,12 @@ MICROS = 1_000_000
 # Stores pack a count into 32 bits beside its window (see fixed_window.lua).
 MAX_LIMIT = 1_000_000_000
 
+# The longest period, in seconds: 3650 days. The Redis scripts compute in Lua's numbers,
+# doubles, exact up to 2^53 microseconds (the year 2255); GCRA's arrival times reach now
+# plus a burst's span, and past that bound a request's own interval is lost in rounding
+# ("1/1000000d" refused the first request and admitted the next).
+MAX_PERIOD = 3650 * 86400
+
 
 class RateError(ValueError):
     """A rate string that does not parse."""
@@ -76,4 +82,7 @@ def _parse(text: str) -> Rate:
         raise RateError(f"Rate {text!r} must allow at least 1 request per at least 1 unit.")
     if limit > MAX_LIMIT:
         raise RateError(f"Rate {text!r} allows more than {MAX_LIMIT} requests per period.")
-    return Rate(limit=limit, period=factor * seconds)
+    period = factor * seconds
+    if period > MAX_PERIOD:
+        raise RateError(f"Rate {text!r} has a period over {MAX_PERIOD // 86400} days.")
+    return Rate(limit=limit, period=period)
