@@ -385,8 +385,8 @@ def test_a_cluster_store_does_not_batch_keys_of_several_slots():
     assert store.check_many([("a", plan), ("b", plan)]) is None
 
 
-@pytest.mark.redis
-def test_athrottle_checks_its_throttles_in_one_call(redis_store, redis_url):
+def athrottled_view() -> Any:
+    """A call of an ``async def`` view under ``@athrottle(User, PerPath)``: its status."""
     from django.contrib.auth.models import AnonymousUser
     from django.http import JsonResponse
 
@@ -399,6 +399,12 @@ def test_athrottle_checks_its_throttles_in_one_call(redis_store, redis_url):
         request.user = AnonymousUser()
         return int(async_to_sync(view)(request).status_code)
 
+    return call
+
+
+@pytest.mark.redis
+def test_athrottle_checks_its_throttles_in_one_call(redis_store, redis_url):
+    call = athrottled_view()
     call()  # loads the script
     before = evalsha_calls(redis_url)
     assert [call() for _ in range(3)] == [200, 200, 429]
@@ -555,18 +561,7 @@ def sync_only_store(settings: Any) -> Iterator[None]:
 
 
 def test_athrottle_on_a_store_without_an_async_driver(sync_only_store):
-    from django.contrib.auth.models import AnonymousUser
-    from django.http import JsonResponse
-
-    @athrottle(User, PerPath)
-    async def view(request: Any) -> JsonResponse:
-        return JsonResponse({"ok": True})
-
-    def call() -> int:
-        request = factory.post("/upload/", REMOTE_ADDR="192.0.2.1")
-        request.user = AnonymousUser()
-        return int(async_to_sync(view)(request).status_code)
-
+    call = athrottled_view()
     assert [call() for _ in range(4)] == [200, 200, 200, 429]
     assert SyncOnlyStore.steps == 4  # both throttles in one step each time
 

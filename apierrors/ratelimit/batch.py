@@ -214,19 +214,7 @@ def _drf_get_throttles() -> Any:
 def take(throttle: RateLimitThrottle, request: Any, view: Any) -> Entry | None:
     """``throttle``'s entry in the batch of ``request``'s view, checking the batch first
     when ``throttle`` is the first of them; ``None`` when it checks by itself."""
-    batch: Batch | None = request.__dict__.get(BATCH_ATTR)
-    if batch is None:
-        # Asked on every request of every view: a view of one throttle (or not a DRF view:
-        # a throttle called by hand, athrottle's function) is answered here, without a call.
-        classes = getattr(view, "throttle_classes", None)
-        if classes is None:
-            return None
-        kind = _view_kinds.get(type(view))
-        if kind is None:
-            kind = _view_kind(type(view))
-        if kind == NEVER or (kind == LISTED and len(classes) < 2):
-            return None
-    batch, new = _batch_for(throttle, request, view, batch)
+    batch, new = _batch_for(throttle, request, view)
     if batch is None:
         return None
     if new:
@@ -236,17 +224,7 @@ def take(throttle: RateLimitThrottle, request: Any, view: Any) -> Entry | None:
 
 async def atake(throttle: RateLimitThrottle, request: Any, view: Any) -> Entry | None:
     """``take`` for async code: the store calls are awaited."""
-    batch: Batch | None = request.__dict__.get(BATCH_ATTR)
-    if batch is None:
-        classes = getattr(view, "throttle_classes", None)
-        if classes is None:
-            return None
-        kind = _view_kinds.get(type(view))
-        if kind is None:
-            kind = _view_kind(type(view))
-        if kind == NEVER or (kind == LISTED and len(classes) < 2):
-            return None
-    batch, new = _batch_for(throttle, request, view, batch)
+    batch, new = _batch_for(throttle, request, view)
     if batch is None:
         return None
     entry = batch.take(type(throttle))  # first: throttles awaited together take in order
@@ -264,13 +242,23 @@ async def atake(throttle: RateLimitThrottle, request: Any, view: Any) -> Entry |
     return entry
 
 
-def _batch_for(
-    throttle: RateLimitThrottle, request: Any, view: Any, batch: Batch | None
-) -> tuple[Batch | None, bool]:
-    """The batch ``throttle`` takes its entry from (``batch``, the request's, or a new one
-    when there is none or when ``throttle`` begins the view's throttles again), and whether
-    it is new (to check)."""
-    if batch is not None and not (batch.first is type(throttle) and batch.exhausted):
+def _batch_for(throttle: RateLimitThrottle, request: Any, view: Any) -> tuple[Batch | None, bool]:
+    """The batch ``throttle`` takes its entry from: the request's, or a new one when there
+    is none or when ``throttle`` begins the view's throttles again; and whether it is new
+    (to check). ``None`` when the view's throttles are not checked together."""
+    batch: Batch | None = request.__dict__.get(BATCH_ATTR)
+    if batch is None:
+        # Asked on every request of every view: a view of one throttle (or not a DRF view:
+        # a throttle called by hand, athrottle's function) is answered at once.
+        classes = getattr(view, "throttle_classes", None)
+        if classes is None:
+            return None, False
+        kind = _view_kinds.get(type(view))
+        if kind is None:
+            kind = _view_kind(type(view))
+        if kind == NEVER or (kind == LISTED and len(classes) < 2):
+            return None, False
+    elif not (batch.first is type(throttle) and batch.exhausted):
         return batch, False
     batch = _new_batch(throttle, request, view)
     if batch is not None:
