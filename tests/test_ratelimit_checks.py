@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from apierrors import ratelimit
 from apierrors.checks import check_settings
-from apierrors.ratelimit import Store, checks
+from apierrors.ratelimit import Store, checks, in_use
 from apierrors.throttling import ScopedRateLimitThrottle, UserRateLimitThrottle
 from tests.throttle_app.helpers import use_cache
 
@@ -270,7 +270,7 @@ def test_a_misconfiguration_is_reported_never_raised(settings, throttle, rates, 
 
 def test_e104_scoped_throttle_reads_the_views_scope(settings, monkeypatch):
     use_throttles(settings)
-    monkeypatch.setattr(checks, "_view_classes", lambda patterns: [ScopedView])
+    monkeypatch.setattr(in_use, "_view_classes", lambda patterns: [ScopedView])
     assert ids(checks.check_throttle_rates()) == ["apierrors.E104"]
     use_throttles(settings, rates={"uploads": "5/minute"})
     assert checks.check_throttle_rates() == []

@@ -16,7 +16,7 @@ from typing import Any
 from django.core import checks
 
 from apierrors.checks import CheckResult
-from apierrors.ratelimit.checks import throttles_in_use
+from apierrors.ratelimit.in_use import throttles_in_use
 
 # DRF's SimpleRateThrottle state that apierrors' throttles neither keep nor read, and what
 # to use instead.
