@@ -50,16 +50,21 @@ def test_a_replaced_connection_object_is_the_one_kept():
         connections["default"] = previous
 
 
-def test_a_copy_connecting_under_a_kept_alias_does_not_hide_the_threads_own():
-    # connection.copy() (Django's way to a second connection in tests) has the same alias;
-    # its connecting must not make the blocks open on the thread's own connection unseen.
-    connection.ensure_connection()
-    transactions.open_blocks()
+def _connect_a_copy() -> None:
+    """A second connection under the default alias connects, then closes (as in tests)."""
     other = connection.copy()
     try:
         other.ensure_connection()
     finally:
         other.close()
+
+
+def test_a_copy_connecting_under_a_kept_alias_does_not_hide_the_threads_own():
+    # connection.copy() (Django's way to a second connection in tests) has the same alias;
+    # its connecting must not make the blocks open on the thread's own connection unseen.
+    connection.ensure_connection()
+    transactions.open_blocks()
+    _connect_a_copy()
     with transaction.atomic():
         assert transactions.open_blocks() == transactions.scan() == {"default": 1}
 
@@ -68,11 +73,7 @@ def test_a_request_after_a_copy_leaves_the_callers_transaction_usable(api_client
     from tests.testapp.models import Thing
 
     api_client.get("/t/plain/")  # this thread keeps its connections
-    other = connection.copy()
-    try:
-        other.ensure_connection()
-    finally:
-        other.close()
+    _connect_a_copy()
     with transaction.atomic():
         Thing.objects.create(name="before-the-request")
         assert api_client.get("/t/drf/uncaught/").status_code == 500
