@@ -26,13 +26,12 @@ IDS_PER_READ = 256
 response about 3 microseconds in place: kernel entry and exit disturb the caches)."""
 
 _ids = threading.local()
-_fork_generation = 0
 
 
 def _forked() -> None:
-    # A child process must not hand out the ids left in its parent's buffer.
-    global _fork_generation
-    _fork_generation += 1
+    # A child process must not hand out the ids left in its parent's buffer. It runs only
+    # the thread that forked, whose buffer this is (other threads' are gone with them).
+    _ids.__dict__.pop("ready", None)
 
 
 if hasattr(os, "register_at_fork"):
@@ -43,10 +42,9 @@ def generate() -> str:
     """``req_`` and 24 lowercase hex characters: 96 bits from ``os.urandom``, read for
     ``IDS_PER_READ`` ids at a time by each thread (and again after a fork)."""
     ready: list[str] | None = getattr(_ids, "ready", None)
-    if not ready or _ids.generation != _fork_generation:
+    if not ready:
         digits = os.urandom(12 * IDS_PER_READ).hex()
         ready = _ids.ready = ["req_" + digits[at : at + 24] for at in range(0, len(digits), 24)]
-        _ids.generation = _fork_generation
     return ready.pop()
 
 
